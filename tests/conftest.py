@@ -1,0 +1,43 @@
+"""Shared fixtures: the sample vault, the real-world corpus, and a guard against stray threads."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_VAULT = ROOT / "sample_vault"
+TODAY = "2026-11-27"  # the pinned day of every golden file
+CORPUS = Path(os.environ.get("VAULTSYNC_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def corpus_vaults() -> list[Path]:
+    """The real vaults of other people that the robustness tests read in place."""
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p / "vault" for p in CORPUS.iterdir() if (p / "vault").is_dir())
+
+
+needs_corpus = pytest.mark.skipif(
+    not corpus_vaults(),
+    reason=f"the real-vault corpus is not at {CORPUS} (set VAULTSYNC_CORPUS to its folder)",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind() -> Iterator[None]:
+    """Fail any test that leaves a thread running (an observer never stopped, say)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not extra:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"threads left running: {[t.name for t in extra]}")

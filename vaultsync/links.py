@@ -1,0 +1,101 @@
+"""Links as Obsidian writes them, and how Obsidian resolves them to notes.
+
+Parsing: `[[Target]]`, `[[Target|Shown]]`, `[[Folder/Target]]`, `[[Target#Heading]]`,
+`[Shown](Folder/Target.md)` (percent-encoded, possibly relative) and bare names.
+Resolution: a path resolves to that file (or to the shortest path ending with it); a bare
+target by file name, then by alias. Ties prefer person notes, then the shortest path.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+WIKILINK = re.compile(r"!?\[\[([^\[\]\n]+?)\]\]")
+MDLINK = re.compile(r"!?\[([^\]\n]*)\]\(\s*(<[^>\n]+>|[^)\s]+)(?:\s+\"[^\"\n]*\")?\s*\)")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A reference to a note: `target` is a path or name without `.md`, heading or alias."""
+
+    target: str
+    bare: bool = False  # written as plain text, not as a link
+
+
+def clean_target(raw: str) -> str:
+    target = raw.split("|", 1)[0].replace("\\", "")
+    target = target.split("#", 1)[0].strip()
+    if target.lower().endswith(".md"):
+        target = target[:-3]
+    return target.strip().lstrip("/")
+
+
+def links_in(text: str, source_dir: str = "") -> list[Link]:
+    """Every wikilink and Markdown link to a note in `text`, in order of appearance."""
+    found: list[tuple[int, Link]] = []
+    for match in WIKILINK.finditer(text):
+        target = clean_target(match.group(1))
+        if target:
+            found.append((match.start(), Link(target)))
+    for match in MDLINK.finditer(text):
+        url = match.group(2).strip("<>")
+        if _SCHEME.match(url):
+            continue
+        target = clean_target(unquote(url))
+        if target.startswith(("./", "../")):
+            target = posixpath.normpath(posixpath.join(source_dir, target)).lstrip("./")
+        if target and not target.startswith(".."):
+            found.append((match.start(), Link(target)))
+    return [link for _, link in sorted(found, key=lambda pair: pair[0])]
+
+
+def parse_reference(text: str, source_dir: str = "") -> list[Link]:
+    """A property value naming notes: its links, or the whole text as a bare name."""
+    found = links_in(text, source_dir)
+    if found:
+        return found
+    name = text.strip().strip("\"'").strip()
+    return [Link(name, bare=True)] if name else []
+
+
+@dataclass(slots=True)
+class LinkIndex:
+    """Finds the note a link points at; built once from all note paths and their aliases."""
+
+    is_preferred: Callable[[str], bool] = lambda path: False
+    _paths: dict[str, str] = field(default_factory=dict)  # lower path without .md -> path
+    _stems: dict[str, list[str]] = field(default_factory=dict)
+    _aliases: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, path: str, aliases: Iterable[str] = ()) -> None:
+        key = path[:-3].lower() if path.lower().endswith(".md") else path.lower()
+        self._paths[key] = path
+        self._stems.setdefault(posixpath.basename(key), []).append(path)
+        for alias in aliases:
+            self._aliases.setdefault(alias.strip().lower(), []).append(path)
+
+    def resolve(self, target: str) -> tuple[str | None, list[str]]:
+        """The note for `target` and the other candidates it was chosen over (for a warning)."""
+        key = target.strip().lower()
+        if not key:
+            return None, []
+        if "/" in key:
+            exact = self._paths.get(key)
+            if exact:
+                return exact, []
+            suffix = "/" + key
+            stem = posixpath.basename(key)
+            candidates = [p for p in self._stems.get(stem, ()) if p.lower()[:-3].endswith(suffix)]
+        else:
+            candidates = self._stems.get(key) or self._aliases.get(key) or []
+        if not candidates:
+            return None, []
+        if len(candidates) == 1:
+            return candidates[0], []
+        ranked = sorted(set(candidates), key=lambda p: (not self.is_preferred(p), len(p), p))
+        return ranked[0], ranked[1:]

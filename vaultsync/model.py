@@ -1,0 +1,99 @@
+"""The data that flows through the pipeline: notes as read, people, follow-ups, the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .links import Link
+from .tasks import Task
+
+
+@dataclass(frozen=True, slots=True)
+class ScanWarning:
+    """Something in a note that the user may want to fix; `line` is 1-based, 0 for the file."""
+
+    path: str
+    line: int
+    message: str
+
+
+@dataclass(slots=True)
+class Note:
+    """What one note says, as far as report-backs go; it depends on this note alone, so a
+    changed note can be read again and swapped in without touching the others."""
+
+    path: str  # vault-relative, with `/`
+    links: dict[str, tuple[Link, ...]] = field(default_factory=dict)  # role -> references
+    keywords: dict[str, frozenset[str]] = field(default_factory=dict)  # type, tags, categories
+    aliases: tuple[str, ...] = ()
+    name: str | None = None
+    email: str | None = None
+    company: str | None = None
+    cadence_days: int | None = None
+    last_contact: dt.date | None = None
+    date: dt.date | None = None  # `date`, else the date the file name starts with
+    report_back_by: dt.date | None = None
+    reported_back: bool = False
+    reported_back_on: dt.date | None = None
+    outcome: bool = False
+    has_properties: bool = False
+    tasks: tuple[Task, ...] = ()
+    lines: dict[str, int] = field(default_factory=dict)  # role -> line of its property
+    warnings: list[ScanWarning] = field(default_factory=list)
+
+    @property
+    def stem(self) -> str:
+        return self.path.rsplit("/", 1)[-1][:-3]
+
+    @property
+    def folder(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone the user owes or meets: a person note, or an unresolved link to one."""
+
+    key: str  # the note's path, or `?` and the lower-cased target for an unresolved person
+    name: str  # file name without `.md`, or the link target as written
+    note: str | None
+    display: str  # `name:` of the note, else `name`
+    email: str | None = None
+    cadence_days: int | None = None
+    last_contact: dt.date | None = None  # the manual last-contact property
+
+
+@dataclass(slots=True)
+class FollowUp:
+    id: str
+    kind: str  # "report-back" or "reconnect"
+    person: Person
+    source: str | None
+    reasons: list[str]
+    due: dt.date | None
+    status: str  # overdue, due, upcoming, undated, or closed
+    ready: bool = False
+    closed_on: dt.date | None = None
+
+
+@dataclass(slots=True)
+class PersonRow:
+    person: Person
+    last_contact: dt.date | None
+    open: int
+    reported_back: int
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything the output is made of; a pure function of the notes, config and today."""
+
+    today: dt.date
+    followups: list[FollowUp]
+    closed: list[FollowUp]
+    people: list[PersonRow]
+    warnings: list[ScanWarning]
+    interactions: int
+    introductions: list[tuple[Person, Person]]  # (introducer, introduced), for the graph
+    notes: int = 0

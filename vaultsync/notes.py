@@ -1,0 +1,231 @@
+"""Reading one note: bytes → text → front matter (as Obsidian reads it) → the facts we use.
+
+`NoteReader.parse` is pure (bytes in, Note out) and never raises on a note's content:
+whatever is wrong with a note becomes a warning with its line, and the rest is still read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import Config
+from .links import Link, links_in, parse_reference
+from .model import Note, ScanWarning
+from .properties import (
+    date_in_name,
+    is_truthy,
+    keywords,
+    normalize_name,
+    parse_cadence,
+    parse_date,
+    strings,
+)
+from .tasks import find_tasks, phrase_pattern
+
+Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+
+MAX_NOTE_BYTES = 64 * 1024 * 1024
+_CLOSING = re.compile(r"^(?:---|\.\.\.)\r?$", re.MULTILINE)
+_TOP_KEY = re.compile(r"^(?:\"([^\"\n]+)\"|'([^'\n]+)'|([^\s#:\-'\"][^:\n]*?))[ \t]*:(?:[ \t]|$)",
+                      re.MULTILINE)
+
+LINK_ROLES = frozenset({
+    "participants", "introduced_by", "advice_from", "report_back_to", "reported_back_to",
+    "reports_on",
+})
+DATE_ROLES = frozenset({"date", "report_back_by", "last_contact"})
+TEXT_ROLES = frozenset({"name", "email", "company"})
+
+
+def split_front_matter(text: str) -> tuple[str | None, int, bool]:
+    """(YAML text or None, offset where the body starts, whether a block was left open).
+
+    Obsidian's rule: properties exist only when the very first line is `---`; the block ends
+    at the next line that is exactly `---` or `...`.
+    """
+    if not text.startswith("---"):
+        return None, 0, False
+    first_end = text.find("\n")
+    first_line = text[:first_end] if first_end >= 0 else text
+    if first_line.rstrip("\r") != "---":
+        return None, 0, False
+    if first_end < 0:
+        return None, 0, True
+    closing = _CLOSING.search(text, first_end + 1)
+    if not closing:
+        return None, 0, True
+    body_start = text.find("\n", closing.end())
+    body_start = len(text) if body_start < 0 else body_start + 1
+    return text[first_end + 1 : closing.start()], body_start, False
+
+
+def key_lines(yaml_text: str) -> dict[str, int]:
+    """The line (1-based, in the file) of each top-level property, by normalised name."""
+    lines: dict[str, int] = {}
+    for match in _TOP_KEY.finditer(yaml_text):
+        name = normalize_name(match.group(1) or match.group(2) or match.group(3))
+        lines.setdefault(name, yaml_text.count("\n", 0, match.start()) + 2)
+    return lines
+
+
+class NoteReader:
+    """Reads notes with one configuration's property names and task phrases."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.role_of = config.role_of()
+        self.phrases = phrase_pattern(config.task_phrases)
+
+    def read(self, root: Path, rel: str) -> Note:
+        try:
+            with open(root / rel, "rb") as handle:
+                raw = handle.read(MAX_NOTE_BYTES + 1)
+        except FileNotFoundError:
+            return Note(rel, warnings=[ScanWarning(rel, 0, "disappeared while being read")])
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            return Note(rel, warnings=[ScanWarning(rel, 0, f"cannot read this note: {reason}")])
+        if len(raw) > MAX_NOTE_BYTES:
+            return Note(rel, warnings=[ScanWarning(rel, 0, "larger than 64 MiB; not read")])
+        return self.parse(rel, raw)
+
+    def parse(self, rel: str, raw: bytes) -> Note:
+        note = Note(rel)
+        if b"\0" in raw[:8192]:
+            note.warnings.append(ScanWarning(rel, 0, "holds binary data, not text; not read"))
+            return note
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            note.warnings.append(ScanWarning(
+                rel, line, "not valid UTF-8; read with replacement characters (save it as UTF-8)"
+            ))
+            text = raw.decode("utf-8", errors="replace")
+        text = text.removeprefix("\ufeff")
+
+        yaml_text, body_start, unclosed = split_front_matter(text)
+        if unclosed:
+            note.warnings.append(ScanWarning(
+                rel, 1, "front matter starts with `---` but has no closing `---`; no properties read"
+            ))
+        if yaml_text is not None:
+            props = self._load_yaml(note, yaml_text)
+            if props:
+                note.has_properties = True
+                note.lines = key_lines(yaml_text)
+                self._extract(note, props)
+        if note.date is None:
+            note.date = date_in_name(note.stem)
+        body = text[body_start:]
+        first_line = text.count("\n", 0, body_start) + 1
+        note.tasks = tuple(find_tasks(body, first_line, self.phrases, note.folder))
+        return note
+
+    def _load_yaml(self, note: Note, yaml_text: str) -> dict[Any, Any] | None:
+        try:
+            data = yaml.load(yaml_text, Loader=Loader)  # noqa: S506 - a safe loader
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 2 if mark else 1
+            problem = exc.problem or exc.context or "syntax error"
+            note.warnings.append(ScanWarning(
+                note.path, line, f"front matter is not valid YAML ({problem}); no properties read"
+            ))
+            return None
+        except Exception as exc:  # noqa: BLE001 - hostile YAML must never stop a scan
+            note.warnings.append(ScanWarning(
+                note.path, 1, f"front matter cannot be read ({type(exc).__name__}); no properties read"
+            ))
+            return None
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            note.warnings.append(ScanWarning(
+                note.path, 2, "front matter is not a set of `name: value` properties; ignored"
+            ))
+            return None
+        return data
+
+    def _warn(self, note: Note, role: str, message: str) -> None:
+        note.warnings.append(ScanWarning(note.path, note.lines.get(role, 1), message))
+
+    def _extract(self, note: Note, props: dict[Any, Any]) -> None:
+        seen: set[str] = set()
+        for key, value in props.items():
+            name = normalize_name(key)
+            role = self.role_of.get(name)
+            if role is None:
+                continue
+            if name in note.lines:
+                note.lines.setdefault(role, note.lines[name])
+            if role in LINK_ROLES:
+                found = note.links.get(role, ())
+                for text in strings(value):
+                    found += tuple(parse_reference(text, note.folder))
+                if found:
+                    note.links[role] = found
+                continue
+            if role in seen:
+                continue  # `org` after `company`: the first one written wins
+            seen.add(role)
+            self._extract_one(note, role, name, value)
+
+    def _extract_one(self, note: Note, role: str, name: str, value: Any) -> None:
+        if role in DATE_ROLES:
+            if not is_truthy(value):
+                return
+            date = parse_date(value)
+            if date is None:
+                self._warn(note, role, f"`{name}`: {_shown(value)} is not a date (write YYYY-MM-DD)")
+            setattr(note, role, date)
+        elif role in TEXT_ROLES:
+            text = next(strings(value), None)
+            setattr(note, role, text or None)
+        elif role == "aliases":
+            note.aliases = tuple(strings(value))
+        elif role in ("type", "tags", "categories"):
+            words: set[str] = set()
+            for text in strings(value):
+                linked = links_in(text)
+                if linked:
+                    words.update(link.target.rsplit("/", 1)[-1].lower() for link in linked)
+                else:
+                    words |= keywords(text)
+            note.keywords[role] = frozenset(words)
+        elif role == "cadence":
+            if not is_truthy(value):
+                return
+            note.cadence_days = parse_cadence(next(iter(strings(value)), value))
+            if note.cadence_days is None:
+                self._warn(note, role, f"`{name}`: {_shown(value)} is not a cadence "
+                           "(write e.g. 2w, 3m, 1y or quarterly)")
+        elif role == "reported_back":
+            self._reported_back(note, name, value)
+        elif role == "outcome":
+            note.outcome = is_truthy(value)
+
+    def _reported_back(self, note: Note, name: str, value: Any) -> None:
+        if value is None or value is False or value == "":
+            return
+        if value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes")):
+            note.reported_back = True
+            return
+        date = parse_date(value)
+        if date is None:
+            self._warn(note, "reported_back",
+                       f"`{name}`: {_shown(value)} is neither a date nor true (write YYYY-MM-DD)")
+            return
+        note.reported_back, note.reported_back_on = True, date
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    return text if len(text) <= 60 else text[:57] + "…'"
+
+
+__all__ = ["Link", "NoteReader", "split_front_matter"]

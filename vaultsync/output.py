@@ -1,0 +1,73 @@
+"""Writing Follow-ups.md: only between the markers, only when the bytes change, atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import RefusedWrite
+from .render import BEGIN, END
+
+TEMP_PREFIX = ".vaultsync-"
+
+
+def splice(existing: str | None, block: str, name: str = "Follow-ups.md") -> str:
+    """`existing` with the block between its markers replaced by `block`.
+
+    Everything outside the markers (the marker lines' own line ends included) stays as it
+    was. A file that is empty or missing becomes the block alone; a file with text and no
+    markers, or with markers out of order, is refused.
+    """
+    if existing is None or not existing.strip():
+        return block + "\n"
+    lines = existing.splitlines(keepends=True)
+    begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN]
+    ends = [i for i, line in enumerate(lines) if line.strip() == END]
+    if not begins and not ends:
+        raise RefusedWrite(
+            f"{name} has text of yours and no `{BEGIN}` / `{END}` markers, so vaultsync will not "
+            "touch it: add the two marker lines where the list should go, or set `output` in "
+            ".vaultsync.toml to another file"
+        )
+    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+        raise RefusedWrite(
+            f"{name} must hold exactly one `{BEGIN}` line followed by one `{END}` line; "
+            "fix the markers by hand and scan again"
+        )
+    first, last = begins[0], ends[0]
+    newline = "\r\n" if lines[first].endswith("\r\n") else "\n"
+    end_line = lines[last]
+    ending = end_line[len(end_line.rstrip("\r\n")):]
+    body = block.replace("\n", newline)
+    return "".join(lines[:first]) + body + ending + "".join(lines[last + 1:])
+
+
+def read_text(path: Path) -> str | None:
+    """The file's text, or None when it does not exist; bytes that are not UTF-8 survive."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="surrogateescape")
+    except FileNotFoundError:
+        return None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` so that a reader sees the old file or the new one, never half of one."""
+    data = text.encode("utf-8", errors="surrogateescape")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        except FileNotFoundError:
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a new note from other users
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

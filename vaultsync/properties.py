@@ -1,0 +1,146 @@
+"""Front-matter values as Obsidian users write them: names, dates, cadences, keywords.
+
+Everything here is pure and never raises on odd input: a value that cannot be read returns
+None (or an empty tuple) and the caller turns that into a warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+_NAME_SEPARATORS = re.compile(r"[\s_-]+")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{1,2}:\d{2}\S*)?")
+_DAILY_LINK = re.compile(r"\[\[\s*(\d{4}-\d{2}-\d{2})\s*(?:\|[^\]]*)?\]\]")
+_CADENCE = re.compile(r"(\d{1,4})\s*([dwmy])", re.IGNORECASE)
+_CADENCE_WORDS = {"daily": 1, "weekly": 7, "biweekly": 14, "fortnightly": 14, "monthly": 30,
+                  "quarterly": 91, "yearly": 365, "annually": 365}
+_CADENCE_UNITS = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+# Flattening is bounded so that a YAML alias bomb (a few lines that expand to billions of
+# items when walked) costs at most this many steps.
+MAX_ITEMS = 256
+MAX_DEPTH = 8
+
+
+def normalize_name(name: object) -> str:
+    """`Introduced By`, `introduced-by` and `introduced_by` are one property name."""
+    return _NAME_SEPARATORS.sub("_", str(name).strip().lower())
+
+
+def flatten(value: object) -> list[object]:
+    """A single value or a list (nested lists included) as a flat list of non-empty scalars."""
+    out: list[object] = []
+
+    def walk(item: object, depth: int) -> None:
+        if len(out) >= MAX_ITEMS or depth > MAX_DEPTH:
+            return
+        if isinstance(item, (list, tuple)):
+            for element in item:
+                if len(out) >= MAX_ITEMS:
+                    return
+                walk(element, depth + 1)
+        elif isinstance(item, dict) or item is None:
+            return
+        elif isinstance(item, str):
+            if item.strip():
+                out.append(item)
+        else:
+            out.append(item)
+
+    walk(value, 0)
+    return out
+
+
+def unwrap_bare_link(value: object) -> object:
+    """`people: [[Bob]]` without quotes is YAML for a nested list; the user meant a link."""
+    if (
+        isinstance(value, list)
+        and len(value) == 1
+        and isinstance(value[0], (str, dt.date))
+    ):
+        return f"[[{value[0]}]]"
+    return value
+
+
+def strings(value: object) -> Iterator[str]:
+    """Every scalar of a value as text, with `[[x]]` written without quotes read as a link."""
+    if isinstance(value, list):
+        value = [unwrap_bare_link(v) for v in value[:MAX_ITEMS]]
+    for item in flatten(value):
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, dt.date):
+            item = item.isoformat() if not isinstance(item, dt.datetime) else item.date().isoformat()
+        yield str(item).strip()
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A YAML date or datetime, `YYYY-MM-DD` (with an optional time) or `[[YYYY-MM-DD]]`."""
+    value = unwrap_bare_link(value)
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    link = _DAILY_LINK.fullmatch(text)
+    if link:
+        text = link.group(1)
+    match = _ISO_DATE.fullmatch(text)
+    if not match:
+        return None
+    try:
+        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
+def date_in_name(stem: str) -> dt.date | None:
+    """The `YYYY-MM-DD` a file name starts with, as in `2026-11-20 Coffee with Carol`."""
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})(?!\d)", stem)
+    if not match:
+        return None
+    try:
+        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
+def parse_cadence(value: object) -> int | None:
+    """`Nd`, `Nw`, `Nm` (30 days), `Ny` (365 days) or a word such as `quarterly`, in days."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    text = str(value).strip().lower()
+    if text in _CADENCE_WORDS:
+        return _CADENCE_WORDS[text]
+    match = _CADENCE.fullmatch(text)
+    if not match or int(match.group(1)) == 0:
+        return None
+    return int(match.group(1)) * _CADENCE_UNITS[match.group(2).lower()]
+
+
+def keywords(value: object) -> set[str]:
+    """Tag-like values, lower-cased, without `#`: `"#person, work"` gives {person, work}.
+
+    A nested tag `people/colleagues` also counts as its first segment, `people`.
+    """
+    out: set[str] = set()
+    for text in strings(value):
+        for word in re.split(r"[,\s]+", text):
+            word = word.strip().lstrip("#").strip("\"'").lower()
+            if word:
+                out.add(word)
+                out.add(word.split("/", 1)[0])
+    return out
+
+
+def is_truthy(value: object) -> bool:
+    """A property that is set to something: not null, not an empty string or list, not false."""
+    return bool(flatten(value)) and value is not False

@@ -1,0 +1,86 @@
+"""`vaultsync init`: a commented configuration and the note templates, never overwriting."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from .config import CONFIG_FILE, load_config
+from .errors import UsageError
+from .vault import templates_folders
+
+CONFIG_TEMPLATE = """\
+# vaultsync settings. Every key is optional: remove the `#` to change a default.
+
+# Where the generated list goes, relative to the vault.
+# output = "Follow-ups.md"
+
+# Folders whose notes are people even without `type: person` or a `person` tag.
+# people_folders = ["People"]
+
+# Folders of templates, never read as notes. Default: Obsidian's and Templater's setting,
+# else "Templates".
+# templates_folders = ["Templates"]
+
+# Notes to leave out, as globs on vault-relative paths (`**` crosses folders).
+# ignore = ["Archive/**", "**/drafts/*.md"]
+
+# How many days ahead counts as "due this week".
+# horizon_days = 7
+
+# Phrases that make a task with a link to a person a report-back task.
+# task_phrases = ["report back", "reported back", "follow up", "follow-up", "close the loop"]
+
+# Draw the introductions graph (a mermaid block) in Follow-ups.md.
+# graph = true
+
+# Days after a note's date by which each kind of report-back is due.
+# [due_days]
+# introduction = 3
+# advice = 30
+# explicit = 7
+# task = 7
+
+# More property names for a role, added to the built-in ones (case, `_`, `-` and spaces
+# do not matter). Roles: participants, introduced_by, advice_from, report_back_to,
+# report_back_by, reported_back, reported_back_to, reports_on, outcome, date, type, tags,
+# categories, aliases, name, email, company, cadence, last_contact.
+# [properties]
+# participants = ["guests"]
+# introduced_by = ["connector"]
+"""
+
+
+def template_files() -> list[tuple[str, bytes]]:
+    """The note templates shipped with vaultsync, as (file name, bytes)."""
+    packaged = resources.files("vaultsync") / "templates"
+    folder = packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+    return sorted(
+        (item.name, item.read_bytes()) for item in folder.iterdir() if item.name.endswith(".md")
+    )
+
+
+def _create(path: Path, data: bytes) -> bool:
+    """Write `data` to a new file; False (and nothing written) when the file exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "xb") as handle:
+            handle.write(data)
+    except FileExistsError:
+        return False
+    return True
+
+
+def init_vault(root: Path) -> tuple[list[str], list[str]]:
+    """Add `.vaultsync.toml` and the templates; returns (created, kept) vault-relative paths."""
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a folder: give the path of your vault")
+    created: list[str] = []
+    kept: list[str] = []
+    config = load_config(root)  # a broken config is reported before anything is written
+    files = [(CONFIG_FILE, CONFIG_TEMPLATE.encode())]
+    folder = templates_folders(root, config)[0]
+    files += [(f"{folder}/{name}", data) for name, data in template_files()]
+    for rel, data in files:
+        (created if _create(root / rel, data) else kept).append(rel)
+    return created, kept

@@ -1,0 +1,88 @@
+"""Report-back tasks in a note's body: `- [ ] Report back to [[Bob]] 📅 2026-12-01`.
+
+markdown-it decides what is a task, so that a task-like line in fenced code or an HTML
+block is never taken for one. It only runs on bodies that a cheap regex says may hold a
+task with a report-back phrase: parsing every body would cost many times the whole scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .links import Link, links_in
+from .properties import parse_date
+
+_MAYBE_TASK = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]\]", re.MULTILINE)
+_CHECKBOX = re.compile(r"\[([^\]\n])\](?:[ \t]+|$)")
+_DUE = re.compile(r"📅\ufe0f?\s*(\d{4}-\d{2}-\d{2})|[\[(]due::\s*(\d{4}-\d{2}-\d{2})\s*[\])]")
+_DONE = re.compile(
+    r"✅\ufe0f?\s*(\d{4}-\d{2}-\d{2})|[\[(]completion::\s*(\d{4}-\d{2}-\d{2})\s*[\])]"
+)
+
+OPEN, DONE, CANCELLED = "open", "done", "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    line: int  # 1-based, in the whole file
+    text: str
+    status: str  # OPEN, DONE or CANCELLED
+    due: dt.date | None
+    done_on: dt.date | None
+    links: tuple[Link, ...]
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    # Imported here: most scans never need it, and it is the slowest import we have.
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    md.core.ruler.disable(["inline", "text_join"])  # block structure is all a task needs
+    return md
+
+
+def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(p) for p in phrases), re.IGNORECASE)
+
+
+def _first_date(pattern: re.Pattern[str], text: str) -> dt.date | None:
+    match = pattern.search(text)
+    return parse_date(match.group(1) or match.group(2)) if match else None
+
+
+def find_tasks(
+    body: str, first_line: int, phrases: re.Pattern[str], source_dir: str = ""
+) -> list[Task]:
+    """The report-back tasks of a body that starts at line `first_line` of its file."""
+    if not _MAYBE_TASK.search(body) or not phrases.search(body):
+        return []
+    tokens = _parser().parse(body)
+    found = []
+    for i in range(2, len(tokens)):
+        token = tokens[i]
+        if (
+            token.type != "inline"
+            or tokens[i - 1].type != "paragraph_open"
+            or tokens[i - 2].type != "list_item_open"
+        ):
+            continue
+        text = token.content.split("\n", 1)[0]
+        box = _CHECKBOX.match(text)
+        if not box:
+            continue
+        text = text[box.end():]
+        links = tuple(links_in(text, source_dir))
+        if not links or not phrases.search(text):
+            continue
+        mark = box.group(1)
+        status = DONE if mark in "xX" else CANCELLED if mark == "-" else OPEN
+        line = first_line + (tokens[i - 1].map[0] if tokens[i - 1].map else 0)
+        found.append(
+            Task(line, text, status, _first_date(_DUE, text), _first_date(_DONE, text), links)
+        )
+    return found

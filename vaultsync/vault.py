@@ -1,0 +1,166 @@
+"""Which files of a vault are notes (SPEC §2): discovery, with every skip rule.
+
+`skip_reason` is a pure function of a vault-relative path, so that the watcher can apply the
+very same rule to a single event that a full scan applies to the whole tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .config import Config
+from .model import ScanWarning
+
+_CONFLICT = re.compile(
+    r"( \(conflict .*\)| \(conflicted copy .*\)|conflicted copy|\.sync-conflict-)",
+    re.IGNORECASE,
+)
+
+
+def is_conflict_copy(name: str) -> bool:
+    """Sync clients' copies of a note edited on two machines (Syncthing, Dropbox, Obsidian)."""
+    return bool(_CONFLICT.search(name[:-3] if name.lower().endswith(".md") else name))
+
+
+@lru_cache(maxsize=256)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A gitignore-like glob: `*` stays within a folder, `**` crosses folders; a pattern
+    that matches a folder matches everything in it."""
+    out = []
+    i = 0
+    pattern = pattern.strip().lstrip("/")
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    anchored = "" if "/" in pattern.rstrip("/") else "(?:.*/)?"
+    return re.compile(anchored + "".join(out).rstrip("/") + "(?:/.*)?", re.IGNORECASE | re.DOTALL)
+
+
+def templates_folders(root: Path, config: Config) -> tuple[str, ...]:
+    """The configured templates folders, else Obsidian's and Templater's, else `Templates`."""
+    if config.templates_folders is not None:
+        return config.templates_folders
+    found = []
+    for settings, key in (
+        (".obsidian/templates.json", "folder"),
+        (".obsidian/plugins/templater-obsidian/data.json", "templates_folder"),
+    ):
+        try:
+            value = json.loads((root / settings).read_text("utf-8")).get(key)
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(value, str) and value.strip("/ "):
+            found.append(value.replace("\\", "/").strip("/ "))
+    return tuple(dict.fromkeys(found)) or ("Templates",)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What discovery needs to know about a vault, fixed for one configuration."""
+
+    output: str
+    templates: tuple[str, ...]
+    ignore: tuple[str, ...]
+
+    @classmethod
+    def of(cls, root: Path, config: Config) -> Layout:
+        return cls(config.output, templates_folders(root, config), config.ignore)
+
+    def skips_folder(self, rel: str) -> bool:
+        """Whether nothing inside the folder at vault-relative `rel` is read."""
+        lowered = rel.lower()
+        return (
+            any(part.startswith(".") for part in rel.split("/"))
+            or any(lowered == f.lower() or lowered.startswith(f.lower() + "/") for f in self.templates)
+            or any(glob_regex(pattern).fullmatch(rel) for pattern in self.ignore)
+        )
+
+    def skip_reason(self, rel: str) -> str | None:
+        """Why the file at vault-relative `rel` is not read as a note (None: it is read)."""
+        parts = rel.split("/")
+        if any(part.startswith(".") for part in parts):
+            return "hidden"
+        if not rel.lower().endswith(".md"):
+            return "not markdown"
+        if rel.lower() == self.output.lower():
+            return "output"
+        lowered = rel.lower()
+        for folder in self.templates:
+            if lowered.startswith(folder.lower() + "/"):
+                return "template"
+        if any(glob_regex(pattern).fullmatch(rel) for pattern in self.ignore):
+            return "ignored"
+        if is_conflict_copy(parts[-1]):
+            return "conflict"
+        return None
+
+
+def discover(
+    root: Path, layout: Layout, on_file: Callable[[], None] | None = None
+) -> tuple[list[str], list[ScanWarning]]:
+    """The vault-relative paths of every note, sorted, and warnings for what was passed over.
+
+    Symbolic links are never followed: a linked note inside the vault is read at its real
+    place, and one pointing outside the vault is not read at all.
+    """
+    notes: list[str] = []
+    warnings: list[ScanWarning] = []
+    real_root = os.path.realpath(root)
+    stack = [""]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(os.path.join(root, folder)))
+        except OSError as exc:
+            warnings.append(ScanWarning(folder or ".", 0, f"cannot list this folder: {exc.strerror}"))
+            continue
+        for entry in entries:
+            rel = f"{folder}/{entry.name}" if folder else entry.name
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    inside = os.path.commonpath([real_root, target]) == real_root
+                    if not inside and (rel.lower().endswith(".md") or os.path.isdir(entry.path)):
+                        warnings.append(ScanWarning(rel, 0, "symbolic link out of the vault; not followed"))
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if not layout.skips_folder(rel):
+                        stack.append(rel)
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    continue  # a FIFO or socket named `.md` would block the read forever
+            except (OSError, ValueError):
+                warnings.append(ScanWarning(rel, 0, "cannot read this entry; skipped"))
+                continue
+            reason = layout.skip_reason(rel)
+            if reason is None:
+                notes.append(rel)
+                if on_file:
+                    on_file()
+            elif reason == "conflict":
+                warnings.append(ScanWarning(
+                    rel, 0, "sync conflict copy; not counted (merge it into the original and delete it)"
+                ))
+    notes.sort()
+    return notes, warnings

@@ -164,7 +164,8 @@ def _summary(result: object, vault: Path, *, dry_run: bool, check: bool) -> None
     if report.warnings:
         typer.echo("Warnings:")
         for w in report.warnings[:TOP_WARNINGS]:
-            typer.echo(f"  {w.path}:{w.line}: {w.message}")
+            where = f"{w.path}:{w.line}" if w.line else w.path
+            typer.echo(f"  {where}: {w.message}")
         if len(report.warnings) > TOP_WARNINGS:
             more = len(report.warnings) - TOP_WARNINGS
             typer.echo(f"  … and {more} more (`--format json` lists them all)")

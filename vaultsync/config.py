@@ -18,7 +18,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 CONFIG_FILE = ".vaultsync.toml"
 
-# The property names that play each role (SPEC §4–§6), already normalised; `[properties]`
+# The property names that play each role (SPEC §4-§6), already normalised; `[properties]`
 # in the config adds more names to a role, it never removes these.
 ROLES: dict[str, tuple[str, ...]] = {
     "participants": ("people", "attendees", "participants", "with"),
@@ -100,8 +100,15 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
     output = data.pop("output", None)
     if output is not None:
         clean = _folder(output) if isinstance(output, str) else ""
-        if not clean or clean.startswith("..") or posixpath.isabs(output) or not clean.endswith(".md"):
-            problems.append(f"`output` must be a path to a .md file inside the vault, not {output!r}")
+        if (
+            not clean
+            or clean.startswith("..")
+            or posixpath.isabs(output)
+            or not clean.endswith(".md")
+        ):
+            problems.append(
+                f"`output` must be a path to a .md file inside the vault, not {output!r}"
+            )
         else:
             kwargs["output"] = clean
 
@@ -157,8 +164,10 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
             kwargs["properties"] = {role: tuple(names) for role, names in roles.items()}
 
     for key in data:
-        known = "output, people_folders, templates_folders, ignore, due_days, horizon_days, " \
+        known = (
+            "output, people_folders, templates_folders, ignore, due_days, horizon_days, "
             "task_phrases, properties, graph"
+        )
         problems.append(f"unknown key `{key}` (known: {known})")
     return Config(**kwargs), problems
 

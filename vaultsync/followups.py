@@ -1,4 +1,4 @@
-"""The report-back rules (SPEC §5–§7): from notes and `today` to follow-ups. Pure.
+"""The report-back rules (SPEC §5-§7): from notes and `today` to follow-ups. Pure.
 
 One item per (source note, person). Each rule that applies adds its reason and a default
 due date; closings (a `reported_back*` property, a later note that `reports_on` this one, a
@@ -21,8 +21,13 @@ from .tasks import OPEN
 RULES = {"introduction": "introduced_by", "advice": "advice_from", "explicit": "report_back_to"}
 REASON_ORDER = ("introduction", "advice", "explicit", "task")
 HELPER_ROLES = (
-    "introduced_by", "advice_from", "report_back_to", "reports_on", "reported_back",
-    "reported_back_to", "report_back_by",
+    "introduced_by",
+    "advice_from",
+    "report_back_to",
+    "reports_on",
+    "reported_back",
+    "reported_back_to",
+    "report_back_by",
 )
 
 
@@ -44,9 +49,12 @@ def item_id(*parts: str) -> str:
 def is_interaction(note: Note, directory: Directory) -> bool:
     if note.path in directory.person_notes:
         return False
-    return "participants" in note.links or any(
-        role in note.links for role in HELPER_ROLES
-    ) or note.reported_back or note.report_back_by is not None
+    return (
+        "participants" in note.links
+        or any(role in note.links for role in HELPER_ROLES)
+        or note.reported_back
+        or note.report_back_by is not None
+    )
 
 
 @dataclass(slots=True)
@@ -89,9 +97,9 @@ class _Ledger:
         return list(found.values())
 
     def touch(self, person: Person, date: dt.date | None) -> None:
-        if date is not None and date <= self.today:
-            if person.key not in self.contact or self.contact[person.key] < date:
-                self.contact[person.key] = date
+        known = self.contact.get(person.key)
+        if date is not None and date <= self.today and (known is None or date > known):
+            self.contact[person.key] = date
 
 
 def compute(notes: Iterable[Note], config: Config, today: dt.date) -> Report:
@@ -103,10 +111,13 @@ def compute(notes: Iterable[Note], config: Config, today: dt.date) -> Report:
 
     for note in interactions:
         if note.date is None:
-            warnings.append(ScanWarning(
-                note.path, note.lines.get("date", 1),
-                "no date: add `date: YYYY-MM-DD` or start the file name with one",
-            ))
+            warnings.append(
+                ScanWarning(
+                    note.path,
+                    note.lines.get("date", 1),
+                    "no date: add `date: YYYY-MM-DD` or start the file name with one",
+                )
+            )
         for person in ledger.people(note, "participants"):
             ledger.touch(person, note.date)
         for reason, role in RULES.items():
@@ -143,9 +154,9 @@ def _close_by_properties(ledger: _Ledger, interactions: list[Note]) -> None:
                 if item.source is note:
                     item.closings.append(note.reported_back_on)
         for person in ledger.people(note, "reported_back_to"):
-            item = ledger.items.get((note.path, person.key))
-            if item is not None:
-                item.closings.append(note.reported_back_on)
+            owed = ledger.items.get((note.path, person.key))
+            if owed is not None:
+                owed.closings.append(note.reported_back_on)
             ledger.touch(person, note.reported_back_on)
 
 
@@ -158,10 +169,13 @@ def _close_by_later_notes(ledger: _Ledger, interactions: list[Note]) -> None:
         for link in later.links.get("reports_on", ()):
             path = directory.note_for(link, later.path, later.lines.get("reports_on", 1))
             if path is None:
-                directory.warnings.append(ScanWarning(
-                    later.path, later.lines.get("reports_on", 1),
-                    f"`reports_on` names `{link.target}`, which is not a note in this vault",
-                ))
+                directory.warnings.append(
+                    ScanWarning(
+                        later.path,
+                        later.lines.get("reports_on", 1),
+                        f"`reports_on` names `{link.target}`, which is not a note in this vault",
+                    )
+                )
                 continue
             for item in [i for i in ledger.items.values() if i.source.path == path]:
                 if not participants or item.person.key in participants:
@@ -210,10 +224,17 @@ def _report(
         due = last + dt.timedelta(days=person.cadence_days) if last else today
         status = status_of(due, today, horizon)
         if status in ("overdue", "due"):
-            open_items.append(FollowUp(
-                id=item_id("reconnect", person.key), kind="reconnect", person=person,
-                source=None, reasons=["cadence"], due=due, status=status,
-            ))
+            open_items.append(
+                FollowUp(
+                    id=item_id("reconnect", person.key),
+                    kind="reconnect",
+                    person=person,
+                    source=None,
+                    reasons=["cadence"],
+                    due=due,
+                    status=status,
+                )
+            )
 
     def order(f: FollowUp) -> tuple[bool, dt.date, str, str, str]:
         return (f.due is None, f.due or today, f.person.name.lower(), f.person.key, f.source or "")
@@ -238,7 +259,8 @@ def _report(
     edges: dict[tuple[str, str], tuple[Person, Person]] = {}
     for note in notes:
         introduced = (
-            [directory.people[note.path]] if note.path in directory.people
+            [directory.people[note.path]]
+            if note.path in directory.people
             else ledger.people(note, "participants")
         )
         for introducer in ledger.people(note, "introduced_by"):
@@ -247,7 +269,12 @@ def _report(
                     edges[(introducer.key, person.key)] = (introducer, person)
     warnings = sorted(set(warnings), key=lambda w: (w.path, w.line, w.message))
     return Report(
-        today=today, followups=open_items, closed=closed, people=people, warnings=warnings,
-        interactions=len(interactions), introductions=[edges[k] for k in sorted(edges)],
+        today=today,
+        followups=open_items,
+        closed=closed,
+        people=people,
+        warnings=warnings,
+        interactions=len(interactions),
+        introductions=[edges[k] for k in sorted(edges)],
         notes=len(notes),
     )

@@ -30,13 +30,20 @@ Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when pres
 
 MAX_NOTE_BYTES = 64 * 1024 * 1024
 _CLOSING = re.compile(r"^(?:---|\.\.\.)\r?$", re.MULTILINE)
-_TOP_KEY = re.compile(r"^(?:\"([^\"\n]+)\"|'([^'\n]+)'|([^\s#:\-'\"][^:\n]*?))[ \t]*:(?:[ \t]|$)",
-                      re.MULTILINE)
+_TOP_KEY = re.compile(
+    r"^(?:\"([^\"\n]+)\"|'([^'\n]+)'|([^\s#:\-'\"][^:\n]*?))[ \t]*:(?:[ \t]|$)", re.MULTILINE
+)
 
-LINK_ROLES = frozenset({
-    "participants", "introduced_by", "advice_from", "report_back_to", "reported_back_to",
-    "reports_on",
-})
+LINK_ROLES = frozenset(
+    {
+        "participants",
+        "introduced_by",
+        "advice_from",
+        "report_back_to",
+        "reported_back_to",
+        "reports_on",
+    }
+)
 DATE_ROLES = frozenset({"date", "report_back_by", "last_contact"})
 TEXT_ROLES = frozenset({"name", "email", "company"})
 
@@ -102,17 +109,25 @@ class NoteReader:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + 1
-            note.warnings.append(ScanWarning(
-                rel, line, "not valid UTF-8; read with replacement characters (save it as UTF-8)"
-            ))
+            note.warnings.append(
+                ScanWarning(
+                    rel,
+                    line,
+                    "not valid UTF-8; read with replacement characters (save it as UTF-8)",
+                )
+            )
             text = raw.decode("utf-8", errors="replace")
         text = text.removeprefix("\ufeff")
 
         yaml_text, body_start, unclosed = split_front_matter(text)
         if unclosed:
-            note.warnings.append(ScanWarning(
-                rel, 1, "front matter starts with `---` but has no closing `---`; no properties read"
-            ))
+            note.warnings.append(
+                ScanWarning(
+                    rel,
+                    1,
+                    "front matter starts with `---` but has no closing `---`; no properties read",
+                )
+            )
         if yaml_text is not None:
             props = self._load_yaml(note, yaml_text)
             if props:
@@ -128,26 +143,39 @@ class NoteReader:
 
     def _load_yaml(self, note: Note, yaml_text: str) -> dict[Any, Any] | None:
         try:
-            data = yaml.load(yaml_text, Loader=Loader)  # noqa: S506 - a safe loader
+            data = yaml.load(yaml_text, Loader=Loader)
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
+            # "while scanning a quoted scalar" points where the quote opened, which is the
+            # line to fix; other errors are best shown where the parser stopped.
+            scanning = (exc.context or "").startswith("while scanning")
+            mark = (exc.context_mark if scanning else None) or exc.problem_mark or exc.context_mark
             line = mark.line + 2 if mark else 1
-            problem = exc.problem or exc.context or "syntax error"
-            note.warnings.append(ScanWarning(
-                note.path, line, f"front matter is not valid YAML ({problem}); no properties read"
-            ))
+            problem = "; ".join(p for p in (exc.context, exc.problem) if p) or "syntax error"
+            note.warnings.append(
+                ScanWarning(
+                    note.path,
+                    line,
+                    f"front matter is not valid YAML ({problem}); no properties read",
+                )
+            )
             return None
-        except Exception as exc:  # noqa: BLE001 - hostile YAML must never stop a scan
-            note.warnings.append(ScanWarning(
-                note.path, 1, f"front matter cannot be read ({type(exc).__name__}); no properties read"
-            ))
+        except Exception as exc:
+            note.warnings.append(
+                ScanWarning(
+                    note.path,
+                    1,
+                    f"front matter cannot be read ({type(exc).__name__}); no properties read",
+                )
+            )
             return None
         if data is None:
             return None
         if not isinstance(data, dict):
-            note.warnings.append(ScanWarning(
-                note.path, 2, "front matter is not a set of `name: value` properties; ignored"
-            ))
+            note.warnings.append(
+                ScanWarning(
+                    note.path, 2, "front matter is not a set of `name: value` properties; ignored"
+                )
+            )
             return None
         return data
 
@@ -181,7 +209,9 @@ class NoteReader:
                 return
             date = parse_date(value)
             if date is None:
-                self._warn(note, role, f"`{name}`: {_shown(value)} is not a date (write YYYY-MM-DD)")
+                self._warn(
+                    note, role, f"`{name}`: {_shown(value)} is not a date (write YYYY-MM-DD)"
+                )
             setattr(note, role, date)
         elif role in TEXT_ROLES:
             text = next(strings(value), None)
@@ -202,8 +232,12 @@ class NoteReader:
                 return
             note.cadence_days = parse_cadence(next(iter(strings(value)), value))
             if note.cadence_days is None:
-                self._warn(note, role, f"`{name}`: {_shown(value)} is not a cadence "
-                           "(write e.g. 2w, 3m, 1y or quarterly)")
+                self._warn(
+                    note,
+                    role,
+                    f"`{name}`: {_shown(value)} is not a cadence "
+                    "(write e.g. 2w, 3m, 1y or quarterly)",
+                )
         elif role == "reported_back":
             self._reported_back(note, name, value)
         elif role == "outcome":
@@ -217,8 +251,11 @@ class NoteReader:
             return
         date = parse_date(value)
         if date is None:
-            self._warn(note, "reported_back",
-                       f"`{name}`: {_shown(value)} is neither a date nor true (write YYYY-MM-DD)")
+            self._warn(
+                note,
+                "reported_back",
+                f"`{name}`: {_shown(value)} is neither a date nor true (write YYYY-MM-DD)",
+            )
             return
         note.reported_back, note.reported_back_on = True, date
 

@@ -39,9 +39,9 @@ def splice(existing: str | None, block: str, name: str = "Follow-ups.md") -> str
     first, last = begins[0], ends[0]
     newline = "\r\n" if lines[first].endswith("\r\n") else "\n"
     end_line = lines[last]
-    ending = end_line[len(end_line.rstrip("\r\n")):]
+    ending = end_line[len(end_line.rstrip("\r\n")) :]
     body = block.replace("\n", newline)
-    return "".join(lines[:first]) + body + ending + "".join(lines[last + 1:])
+    return "".join(lines[:first]) + body + ending + "".join(lines[last + 1 :])
 
 
 def read_text(path: Path) -> str | None:

@@ -13,7 +13,10 @@ PERSON_WORDS = frozenset({"person", "people", "contact"})
 
 def is_person_note(note: Note, people_folders: Iterable[str]) -> bool:
     words = note.keywords
-    if words.get("type", frozenset()) & PERSON_WORDS or words.get("tags", frozenset()) & PERSON_WORDS:
+    if (
+        words.get("type", frozenset()) & PERSON_WORDS
+        or words.get("tags", frozenset()) & PERSON_WORDS
+    ):
         return True
     if "people" in words.get("categories", frozenset()):
         return True
@@ -43,8 +46,13 @@ class Directory:
         if person is None:
             note = self.notes[path]
             person = Person(
-                key=path, name=note.stem, note=path, display=note.name or note.stem,
-                email=note.email, cadence_days=note.cadence_days, last_contact=note.last_contact,
+                key=path,
+                name=note.stem,
+                note=path,
+                display=note.name or note.stem,
+                email=note.email,
+                cadence_days=note.cadence_days,
+                last_contact=note.last_contact,
             )
             self.people[path] = person
         return person
@@ -54,11 +62,14 @@ class Directory:
         found, others = self.index.resolve(link.target)
         if found and others and (source, link.target.lower()) not in self._warned:
             self._warned.add((source, link.target.lower()))
-            self.warnings.append(ScanWarning(
-                source, line,
-                f"`{link.target}` matches {len(others) + 1} notes; using {found} "
-                "(write the folder in the link to choose)",
-            ))
+            self.warnings.append(
+                ScanWarning(
+                    source,
+                    line,
+                    f"`{link.target}` matches {len(others) + 1} notes; using {found} "
+                    "(write the folder in the link to choose)",
+                )
+            )
         return found
 
     def people_for(

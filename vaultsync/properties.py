@@ -14,8 +14,16 @@ _NAME_SEPARATORS = re.compile(r"[\s_-]+")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{1,2}:\d{2}\S*)?")
 _DAILY_LINK = re.compile(r"\[\[\s*(\d{4}-\d{2}-\d{2})\s*(?:\|[^\]]*)?\]\]")
 _CADENCE = re.compile(r"(\d{1,4})\s*([dwmy])", re.IGNORECASE)
-_CADENCE_WORDS = {"daily": 1, "weekly": 7, "biweekly": 14, "fortnightly": 14, "monthly": 30,
-                  "quarterly": 91, "yearly": 365, "annually": 365}
+_CADENCE_WORDS = {
+    "daily": 1,
+    "weekly": 7,
+    "biweekly": 14,
+    "fortnightly": 14,
+    "monthly": 30,
+    "quarterly": 91,
+    "yearly": 365,
+    "annually": 365,
+}
 _CADENCE_UNITS = {"d": 1, "w": 7, "m": 30, "y": 365}
 
 # Flattening is bounded so that a YAML alias bomb (a few lines that expand to billions of
@@ -55,11 +63,7 @@ def flatten(value: object) -> list[object]:
 
 def unwrap_bare_link(value: object) -> object:
     """`people: [[Bob]]` without quotes is YAML for a nested list; the user meant a link."""
-    if (
-        isinstance(value, list)
-        and len(value) == 1
-        and isinstance(value[0], (str, dt.date))
-    ):
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], (str, dt.date)):
         return f"[[{value[0]}]]"
     return value
 
@@ -72,7 +76,9 @@ def strings(value: object) -> Iterator[str]:
         if isinstance(item, bool):
             continue
         if isinstance(item, dt.date):
-            item = item.isoformat() if not isinstance(item, dt.datetime) else item.date().isoformat()
+            item = (
+                item.isoformat() if not isinstance(item, dt.datetime) else item.date().isoformat()
+            )
         yield str(item).strip()
 
 

@@ -75,7 +75,9 @@ def mailto(person: Person, subject: str) -> str:
     email = (person.email or "").strip().removeprefix("mailto:")
     if not _EMAIL.fullmatch(email):
         return ""
-    return f" [✉️ email](mailto:{quote(email, safe='@')}?subject={quote(one_line(subject), safe='')})"
+    return (
+        f" [✉️ email](mailto:{quote(email, safe='@')}?subject={quote(one_line(subject), safe='')})"
+    )
 
 
 def task_line(f: FollowUp) -> str:
@@ -129,8 +131,12 @@ def render_block(report: Report, graph: bool = True) -> str:
 
     rows = [r for r in report.people if r.open or r.reported_back or r.person.cadence_days]
     if rows:
-        out += ["", "## People", "| Person | Last contact | Open | Reported back |",
-                "| --- | --- | --: | --: |"]
+        out += [
+            "",
+            "## People",
+            "| Person | Last contact | Open | Reported back |",
+            "| --- | --- | --: | --: |",
+        ]
         for row in rows:
             last = row.last_contact.isoformat() if row.last_contact else "—"
             out.append(
@@ -184,5 +190,7 @@ def report_json(report: Report) -> dict[str, Any]:
             }
             for row in report.people
         ],
-        "warnings": [{"path": w.path, "line": w.line, "message": w.message} for w in report.warnings],
+        "warnings": [
+            {"path": w.path, "line": w.line, "message": w.message} for w in report.warnings
+        ],
     }

@@ -75,7 +75,7 @@ def find_tasks(
         box = _CHECKBOX.match(text)
         if not box:
             continue
-        text = text[box.end():]
+        text = text[box.end() :]
         links = tuple(links_in(text, source_dir))
         if not links or not phrases.search(text):
             continue

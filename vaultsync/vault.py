@@ -90,7 +90,9 @@ class Layout:
         lowered = rel.lower()
         return (
             any(part.startswith(".") for part in rel.split("/"))
-            or any(lowered == f.lower() or lowered.startswith(f.lower() + "/") for f in self.templates)
+            or any(
+                lowered == f.lower() or lowered.startswith(f.lower() + "/") for f in self.templates
+            )
             or any(glob_regex(pattern).fullmatch(rel) for pattern in self.ignore)
         )
 
@@ -131,7 +133,9 @@ def discover(
         try:
             entries = list(os.scandir(os.path.join(root, folder)))
         except OSError as exc:
-            warnings.append(ScanWarning(folder or ".", 0, f"cannot list this folder: {exc.strerror}"))
+            warnings.append(
+                ScanWarning(folder or ".", 0, f"cannot list this folder: {exc.strerror}")
+            )
             continue
         for entry in entries:
             rel = f"{folder}/{entry.name}" if folder else entry.name
@@ -142,7 +146,9 @@ def discover(
                     target = os.path.realpath(entry.path)
                     inside = os.path.commonpath([real_root, target]) == real_root
                     if not inside and (rel.lower().endswith(".md") or os.path.isdir(entry.path)):
-                        warnings.append(ScanWarning(rel, 0, "symbolic link out of the vault; not followed"))
+                        warnings.append(
+                            ScanWarning(rel, 0, "symbolic link out of the vault; not followed")
+                        )
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     if not layout.skips_folder(rel):
@@ -159,8 +165,12 @@ def discover(
                 if on_file:
                     on_file()
             elif reason == "conflict":
-                warnings.append(ScanWarning(
-                    rel, 0, "sync conflict copy; not counted (merge it into the original and delete it)"
-                ))
+                warnings.append(
+                    ScanWarning(
+                        rel,
+                        0,
+                        "sync conflict copy; not counted (merge it into the original)",
+                    )
+                )
     notes.sort()
     return notes, warnings

@@ -80,12 +80,14 @@ class _Ledger:
         self.directory = directory
         self.today = today
         self.items: dict[tuple[str, str], _Item] = {}
+        self.by_source: dict[str, list[_Item]] = {}
         self.contact: dict[str, dt.date] = {}
 
     def item(self, note: Note, person: Person) -> _Item:
         key = (note.path, person.key)
         if key not in self.items:
             self.items[key] = _Item(note, person)
+            self.by_source.setdefault(note.path, []).append(self.items[key])
         return self.items[key]
 
     def people(self, note: Note, role: str) -> list[Person]:
@@ -150,9 +152,8 @@ def compute(notes: Iterable[Note], config: Config, today: dt.date) -> Report:
 def _close_by_properties(ledger: _Ledger, interactions: list[Note]) -> None:
     for note in interactions:
         if note.reported_back and "reported_back_to" not in note.links:
-            for item in ledger.items.values():
-                if item.source is note:
-                    item.closings.append(note.reported_back_on)
+            for item in ledger.by_source.get(note.path, ()):
+                item.closings.append(note.reported_back_on)
         for person in ledger.people(note, "reported_back_to"):
             owed = ledger.items.get((note.path, person.key))
             if owed is not None:
@@ -177,7 +178,7 @@ def _close_by_later_notes(ledger: _Ledger, interactions: list[Note]) -> None:
                     )
                 )
                 continue
-            for item in [i for i in ledger.items.values() if i.source.path == path]:
+            for item in ledger.by_source.get(path, ()):
                 if not participants or item.person.key in participants:
                     item.closings.append(later.date)
                     ledger.touch(item.person, later.date)

@@ -24,7 +24,7 @@ from .properties import (
     parse_date,
     strings,
 )
-from .tasks import find_tasks, phrase_pattern
+from .tasks import TaskFinder
 
 Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 
@@ -85,7 +85,7 @@ class NoteReader:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.role_of = config.role_of()
-        self.phrases = phrase_pattern(config.task_phrases)
+        self.tasks = TaskFinder(config.task_phrases)
 
     def read(self, root: Path, rel: str) -> Note:
         try:
@@ -138,7 +138,7 @@ class NoteReader:
             note.date = date_in_name(note.stem)
         body = text[body_start:]
         first_line = text.count("\n", 0, body_start) + 1
-        note.tasks = tuple(find_tasks(body, first_line, self.phrases, note.folder))
+        note.tasks = tuple(self.tasks.find(body, first_line, note.folder))
         return note
 
     def _load_yaml(self, note: Note, yaml_text: str) -> dict[Any, Any] | None:

@@ -16,7 +16,6 @@ from typing import Any
 from .links import Link, links_in
 from .properties import parse_date
 
-_MAYBE_TASK = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]\]", re.MULTILINE)
 _CHECKBOX = re.compile(r"\[([^\]\n])\](?:[ \t]+|$)")
 _DUE = re.compile(r"📅\ufe0f?\s*(\d{4}-\d{2}-\d{2})|[\[(]due::\s*(\d{4}-\d{2}-\d{2})\s*[\])]")
 _DONE = re.compile(
@@ -46,43 +45,52 @@ def _parser() -> Any:
     return md
 
 
-def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(p) for p in phrases), re.IGNORECASE)
-
-
 def _first_date(pattern: re.Pattern[str], text: str) -> dt.date | None:
     match = pattern.search(text)
     return parse_date(match.group(1) or match.group(2)) if match else None
 
 
-def find_tasks(
-    body: str, first_line: int, phrases: re.Pattern[str], source_dir: str = ""
-) -> list[Task]:
-    """The report-back tasks of a body that starts at line `first_line` of its file."""
-    if not _MAYBE_TASK.search(body) or not phrases.search(body):
-        return []
-    tokens = _parser().parse(body)
-    found = []
-    for i in range(2, len(tokens)):
-        token = tokens[i]
-        if (
-            token.type != "inline"
-            or tokens[i - 1].type != "paragraph_open"
-            or tokens[i - 2].type != "list_item_open"
-        ):
-            continue
-        text = token.content.split("\n", 1)[0]
-        box = _CHECKBOX.match(text)
-        if not box:
-            continue
-        text = text[box.end() :]
-        links = tuple(links_in(text, source_dir))
-        if not links or not phrases.search(text):
-            continue
-        mark = box.group(1)
-        status = DONE if mark in "xX" else CANCELLED if mark == "-" else OPEN
-        line = first_line + (tokens[i - 1].map[0] if tokens[i - 1].map else 0)
-        found.append(
-            Task(line, text, status, _first_date(_DUE, text), _first_date(_DONE, text), links)
+class TaskFinder:
+    """Finds the report-back tasks of note bodies, for one list of phrases."""
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        words = "|".join(re.escape(p) for p in phrases) or "(?!)"
+        self.phrases = re.compile(words, re.IGNORECASE)
+        # A line that looks like a task and holds a phrase: only such bodies are parsed.
+        self.candidate = re.compile(
+            r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]\][^\n]*?(?:" + words + ")",
+            re.IGNORECASE | re.MULTILINE,
         )
-    return found
+
+    def find(self, body: str, first_line: int, source_dir: str = "") -> list[Task]:
+        """The report-back tasks of a body that starts at line `first_line` of its file."""
+        if not self.candidate.search(body):
+            return []
+        return self._parse(body, first_line, source_dir)
+
+    def _parse(self, body: str, first_line: int, source_dir: str) -> list[Task]:
+        tokens = _parser().parse(body)
+        found = []
+        for i in range(2, len(tokens)):
+            token = tokens[i]
+            if (
+                token.type != "inline"
+                or tokens[i - 1].type != "paragraph_open"
+                or tokens[i - 2].type != "list_item_open"
+            ):
+                continue
+            text = token.content.split("\n", 1)[0]
+            box = _CHECKBOX.match(text)
+            if not box:
+                continue
+            text = text[box.end() :]
+            links = tuple(links_in(text, source_dir))
+            if not links or not self.phrases.search(text):
+                continue
+            mark = box.group(1)
+            status = DONE if mark in "xX" else CANCELLED if mark == "-" else OPEN
+            line = first_line + (tokens[i - 1].map[0] if tokens[i - 1].map else 0)
+            found.append(
+                Task(line, text, status, _first_date(_DUE, text), _first_date(_DONE, text), links)
+            )
+        return found

@@ -18,6 +18,11 @@ from .errors import VaultsyncError
 app = typer.Typer(
     help="Keep Follow-ups.md in your Obsidian vault: every report-back you owe the people who "
     "helped you (introductions, advice, promises), and who you have not talked to for too long.",
+    epilog="\b\nExamples:\n"
+    "  vaultsync init ~/Notes        add settings and note templates to a vault\n"
+    "  vaultsync scan ~/Notes        write ~/Notes/Follow-ups.md and print a summary\n"
+    "  vaultsync scan --check        exit 1 if Follow-ups.md is stale (pre-commit hook)\n"
+    "  vaultsync scan --format json  the whole result, for scripts",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,

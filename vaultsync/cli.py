@@ -158,6 +158,10 @@ def _summary(result: object, vault: Path, *, dry_run: bool, check: bool) -> None
         f"{name} {state}: {len(report.people)} people, {report.interactions} interactions, "
         f"{len(report.followups)} open ({len(overdue)} overdue), {len(report.warnings)} warnings"
     )
+    if result.recorded:
+        typer.echo("Ticks recorded in:")
+        for path in result.recorded:
+            typer.echo(f"  {path}")
     if overdue:
         typer.echo("Overdue:")
         for f in overdue[:TOP_ITEMS]:
@@ -177,6 +181,62 @@ def _summary(result: object, vault: Path, *, dry_run: bool, check: bool) -> None
 
 
 @app.command()
+def done(
+    item: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID|PERSON",
+            help="The item's id (the `^vs-…` at the end of its line in Follow-ups.md) or the "
+            "person's name.",
+        ),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", metavar="NOTE",
+            help="The note the report-back is owed for (path or file name), when the person "
+            "has several open items.",
+        ),
+    ] = None,
+    vault: Annotated[
+        Path, typer.Option("--vault", help="The vault folder.", show_default=".")
+    ] = Path("."),
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today", envvar="VAULTSYNC_TODAY", callback=_today, metavar="YYYY-MM-DD",
+            help="Record it as of this day instead of the real today.",
+        ),
+    ] = None,
+    wont: Annotated[
+        bool, typer.Option("--wont", help="Record that you won't report back (closes it).")
+    ] = False,
+) -> None:
+    """Record a report-back (or a reconnect's contact) as done today, as ticking its box in
+    Follow-ups.md does, then update Follow-ups.md.
+
+    Exit codes: 0 recorded (or already closed), 2 no item or several match (they are
+    listed), 3 its note cannot be edited safely (the message says why).
+    """
+    from .ticks import describe
+    from .ticks import done as run_done
+
+    day = dt.date.fromisoformat(today) if today else dt.date.today()
+    try:
+        result = run_done(vault, item, day, source=source, wont=wont)
+    except VaultsyncError as exc:
+        raise _fail(exc) from None
+    what = describe(result.followup)
+    if result.note is None:
+        closed = result.followup.closed_on
+        typer.echo(f"already closed{f' on {closed.isoformat()}' if closed else ''}: {what}")
+        return
+    typer.echo(f"recorded in {result.note}: {what}" + (" (you won't)" if wont else ""))
+    if result.scan is not None and result.scan.changed:
+        typer.echo(f"updated {result.scan.output.name}")
+
+
+@app.command()
 def init(vault: VaultArg = Path(".")) -> None:
     """Add a commented .vaultsync.toml and the note templates (person, meeting, introduction,
     advice request) to the vault. Never overwrites a file that exists."""
@@ -190,6 +250,92 @@ def init(vault: VaultArg = Path(".")) -> None:
         typer.echo(f"created {path}")
     for path in kept:
         typer.echo(f"kept    {path} (exists)")
+
+
+@app.command()
+def watch(
+    vault: VaultArg = Path("."),
+    polling: Annotated[
+        bool,
+        typer.Option(
+            "--polling",
+            help="Look for changes every second instead of using the system's file events "
+            "(for network and some container file systems, or when the inotify limit is hit).",
+        ),
+    ] = False,
+    quiet_period: Annotated[
+        float,
+        typer.Option(
+            "--quiet-period", min=0.0, max=60.0, metavar="SECONDS",
+            help="Wait until no file changed for this long before updating.",
+        ),
+    ] = 0.3,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log only problems.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every file event too.")
+    ] = False,
+) -> None:
+    """Scan, then keep Follow-ups.md current as notes change, until Ctrl-C (or SIGTERM).
+
+    Logs one line per update. Exit codes as for `scan`; 0 when stopped by a signal.
+    """
+    import logging
+    import signal
+    import threading
+
+    from .watch import watch as run_watch
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    logger = logging.getLogger("vaultsync")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Only set the event: a handler that did more could deadlock the interrupted loop.
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        run_watch(vault, polling=polling, quiet_period=quiet_period, stop_event=stop)
+    except VaultsyncError as exc:
+        raise _fail(exc) from None
+
+
+class Platform(str, Enum):
+    linux = "linux"
+    macos = "macos"
+
+
+@app.command()
+def service(
+    vault: VaultArg = Path("."),
+    install: Annotated[
+        bool, typer.Option("--install", help="Write the service file (never over another one).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --install: replace a different service file.")
+    ] = False,
+    platform: Annotated[
+        Platform | None,
+        typer.Option("--platform", help="Which kind of service (default: this system's)."),
+    ] = None,
+) -> None:
+    """Print a systemd user unit (Linux) or a launchd agent (macOS) that runs `vaultsync watch`
+    for this vault in the background; `--install` writes it and prints how to start it."""
+    from .service import install_service, service_for
+
+    try:
+        svc = service_for(vault, platform=platform.value if platform else None)
+        if not install:
+            typer.echo(svc.text, nl=False)
+            typer.echo(f"# vaultsync service --install writes this to {svc.path}", err=True)
+            return
+        state = install_service(svc, force=force)
+    except VaultsyncError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"{state} {svc.path}")
+    typer.echo("Start it now and at every login, check it, read its log:")
+    for command in svc.commands:
+        typer.echo(f"  {command}")
 
 
 def main() -> None:

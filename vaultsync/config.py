@@ -58,6 +58,8 @@ class Config:
     task_phrases: tuple[str, ...] = DEFAULT_PHRASES
     properties: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(ROLES))
     graph: bool = True
+    # A ticked box in the output is recorded in its note (`reported_back_to`, `last_contact`).
+    record_ticks: bool = True
 
     def role_of(self) -> dict[str, str]:
         """Each property name (normalised) to the role it plays."""
@@ -70,6 +72,11 @@ class Config:
 
 def _folder(value: str) -> str:
     return posixpath.normpath(value.replace("\\", "/")).strip("/")
+
+
+def _leaves_vault(folder: str) -> bool:
+    clean = _folder(folder)
+    return clean.startswith("..") or posixpath.isabs(folder) or ":" in folder
 
 
 def _string_list(data: dict[str, Any], key: str, problems: list[str]) -> tuple[str, ...] | None:
@@ -104,6 +111,7 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
             not clean
             or clean.startswith("..")
             or posixpath.isabs(output)
+            or ":" in output  # a Windows drive (`C:`), outside the vault there
             or not clean.endswith(".md")
         ):
             problems.append(
@@ -114,7 +122,10 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
 
     for key in ("people_folders", "templates_folders", "ignore"):
         value = _string_list(data, key, problems)
-        if value is not None:
+        outside = [v for v in value or () if key != "ignore" and _leaves_vault(v)]
+        if outside:
+            problems.append(f"`{key}` must name folders inside the vault, not {outside[0]!r}")
+        elif value is not None:
             kwargs[key] = tuple(_folder(v) for v in value) if key != "ignore" else value
 
     phrases = _string_list(data, "task_phrases", problems)
@@ -125,12 +136,13 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
     if horizon is not None and _positive_int(horizon, "horizon_days", problems) is not None:
         kwargs["horizon_days"] = horizon
 
-    graph = data.pop("graph", None)
-    if graph is not None:
-        if isinstance(graph, bool):
-            kwargs["graph"] = graph
-        else:
-            problems.append(f"`graph` must be true or false, not {graph!r}")
+    for flag in ("graph", "record_ticks"):
+        value = data.pop(flag, None)
+        if value is not None:
+            if isinstance(value, bool):
+                kwargs[flag] = value
+            else:
+                problems.append(f"`{flag}` must be true or false, not {value!r}")
 
     due = data.pop("due_days", None)
     if due is not None:
@@ -166,7 +178,7 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
     for key in data:
         known = (
             "output, people_folders, templates_folders, ignore, due_days, horizon_days, "
-            "task_phrases, properties, graph"
+            "task_phrases, properties, graph, record_ticks"
         )
         problems.append(f"unknown key `{key}` (known: {known})")
     return Config(**kwargs), problems

@@ -64,8 +64,10 @@ class _Item:
     reasons: set[str] = field(default_factory=set)
     defaults: list[dt.date] = field(default_factory=list)
     task_due: list[dt.date] = field(default_factory=list)
-    open_task: bool = False
     closings: list[dt.date | None] = field(default_factory=list)
+    # Ticked tasks close an item only when no task for the same person is still open.
+    open_task: bool = False
+    task_closings: list[dt.date | None] = field(default_factory=list)
 
 
 def latest(dates: Iterable[dt.date | None]) -> dt.date | None:
@@ -142,23 +144,29 @@ def compute(notes: Iterable[Note], config: Config, today: dt.date) -> Report:
                     if task.status == OPEN:
                         item.open_task = True
                     else:
-                        item.closings.append(task.done_on)
+                        item.task_closings.append(task.done_on)
 
-    _close_by_properties(ledger, interactions)
+    # All notes, not only interactions: a task in a person note owes an item too, and
+    # recording its tick writes `reported_back_to` into that note.
+    _close_by_properties(ledger, notes)
     _close_by_later_notes(ledger, interactions)
     return _report(ledger, config, notes, interactions, warnings + directory.warnings)
 
 
-def _close_by_properties(ledger: _Ledger, interactions: list[Note]) -> None:
-    for note in interactions:
+def _close_by_properties(ledger: _Ledger, notes: list[Note]) -> None:
+    for note in notes:
         if note.reported_back and "reported_back_to" not in note.links:
             for item in ledger.by_source.get(note.path, ()):
                 item.closings.append(note.reported_back_on)
-        for person in ledger.people(note, "reported_back_to"):
-            owed = ledger.items.get((note.path, person.key))
-            if owed is not None:
-                owed.closings.append(note.reported_back_on)
-            ledger.touch(person, note.reported_back_on)
+        line = note.lines.get("reported_back_to", 1)
+        for link in note.links.get("reported_back_to", ()):
+            # An entry's own date (or "won't": None) beats the note's `reported_back` date.
+            on = note.reported_back_dates.get(link, note.reported_back_on)
+            for person in ledger.directory.people_for(link, note.path, line):
+                owed = ledger.items.get((note.path, person.key))
+                if owed is not None:
+                    owed.closings.append(on)
+                ledger.touch(person, on)
 
 
 def _close_by_later_notes(ledger: _Ledger, interactions: list[Note]) -> None:
@@ -209,7 +217,9 @@ def _report(
             status=status_of(due, today, horizon),
             ready="advice" in item.reasons and item.source.outcome,
         )
-        if item.closings and not item.open_task:
+        if not item.closings and not item.open_task:
+            item.closings = item.task_closings
+        if item.closings:
             followup.status = "closed"
             followup.closed_on = latest(item.closings)
             closed.append(followup)

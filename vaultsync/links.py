@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 WIKILINK = re.compile(r"!?\[\[([^\[\]\n]+?)\]\]")
-MDLINK = re.compile(r"!?\[([^\]\n]*)\]\(\s*(<[^>\n]+>|[^)\s]+)(?:\s+\"[^\"\n]*\")?\s*\)")
+# Linear on hostile text: link text stops at the next `[`, a destination allows one level of
+# balanced parentheses (`Meeting (draft).md`) and no `(` otherwise, so nothing backtracks far.
+MDLINK = re.compile(
+    r"!?\[((?:\\.|[^\[\]\\\n])*)\]\(\s*(<[^<>\n]*>|(?:[^()\s<]|\([^()\s]*\))+)"
+    r"(?:\s+\"[^\"\n]*\")?\s*\)"
+)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -27,12 +32,30 @@ class Link:
     bare: bool = False  # written as plain text, not as a link
 
 
-def clean_target(raw: str) -> str:
-    target = raw.split("|", 1)[0].replace("\\", "")
-    target = target.split("#", 1)[0].strip()
+def _strip_md(target: str) -> str:
+    target = target.strip()
     if target.lower().endswith(".md"):
         target = target[:-3]
     return target.strip().lstrip("/")
+
+
+def clean_target(raw: str) -> str:
+    """The note a wikilink's inside names: no alias, heading or block (`\\|` is a table's `|`)."""
+    return _strip_md(raw.split("|", 1)[0].replace("\\", "").split("#", 1)[0])
+
+
+def url_target(url: str, source_dir: str = "") -> str | None:
+    """The vault path a Markdown link's URL names, or None for a web address or a path that
+    leaves the vault. The fragment is cut before decoding: `%23` is a `#` in the name."""
+    url = url.strip("<>")
+    if _SCHEME.match(url):
+        return None
+    target = _strip_md(unquote(url.split("#", 1)[0]))
+    if target.startswith(("./", "../")) or "/./" in target or "/../" in target:
+        target = posixpath.normpath(posixpath.join(source_dir, target))
+    if not target or target == "." or target == ".." or target.startswith("../"):
+        return None
+    return target
 
 
 def links_in(text: str, source_dir: str = "") -> list[Link]:
@@ -43,14 +66,9 @@ def links_in(text: str, source_dir: str = "") -> list[Link]:
         if target:
             found.append((match.start(), Link(target)))
     for match in MDLINK.finditer(text):
-        url = match.group(2).strip("<>")
-        if _SCHEME.match(url):
-            continue
-        target = clean_target(unquote(url))
-        if target.startswith(("./", "../")):
-            target = posixpath.normpath(posixpath.join(source_dir, target)).lstrip("./")
-        if target and not target.startswith(".."):
-            found.append((match.start(), Link(target)))
+        path = url_target(match.group(2), source_dir)
+        if path:
+            found.append((match.start(), Link(path)))
     return [link for _, link in sorted(found, key=lambda pair: pair[0])]
 
 

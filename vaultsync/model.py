@@ -36,6 +36,9 @@ class Note:
     report_back_by: dt.date | None = None
     reported_back: bool = False
     reported_back_on: dt.date | None = None
+    # `reported_back_to` entries that carry their own closing: `"[[Sam]] 2026-11-24"` maps
+    # Sam's link to that date, `"[[Sam]] won't"` to None; entries without either are absent.
+    reported_back_dates: dict[Link, dt.date | None] = field(default_factory=dict)
     outcome: bool = False
     has_properties: bool = False
     tasks: tuple[Task, ...] = ()

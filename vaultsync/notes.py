@@ -6,14 +6,16 @@ whatever is wrong with a note becomes a warning with its line, and the rest is s
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import reprlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .config import Config
-from .links import Link, links_in, parse_reference
+from .links import links_in, parse_reference
 from .model import Note, ScanWarning
 from .properties import (
     date_in_name,
@@ -26,12 +28,26 @@ from .properties import (
 )
 from .tasks import TaskFinder
 
-Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster
+
+
+class Loader(_BaseLoader):  # type: ignore[misc]
+    """The safe loader, except that an impossible date (`2026-02-30`) stays text, to be
+    warned about as a bad date, instead of failing the whole front matter."""
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
 
 MAX_NOTE_BYTES = 64 * 1024 * 1024
 _CLOSING = re.compile(r"^(?:---|\.\.\.)\r?$", re.MULTILINE)
 _TOP_KEY = re.compile(
-    r"^(?:\"([^\"\n]+)\"|'([^'\n]+)'|([^\s#:\-'\"][^:\n]*?))[ \t]*:(?:[ \t]|$)", re.MULTILINE
+    r"^(?:\"([^\"\n]+)\"|'([^'\n]+)'|([^\s#:\-'\"][^:\n]*?))[ \t]*:(?:[ \t]|\r?$)", re.MULTILINE
 )
 
 LINK_ROLES = frozenset(
@@ -45,6 +61,13 @@ LINK_ROLES = frozenset(
     }
 )
 DATE_ROLES = frozenset({"date", "report_back_by", "last_contact"})
+WONT = "won't"
+# A `reported_back_to` entry that carries its own closing after the person: a date (as
+# written when a box is ticked), a daily-note link, or "won't" (closed without reporting back).
+_ENTRY = re.compile(
+    r"(.*?\S)\s+(?:\[\[\s*(\d{4}-\d{2}-\d{2})\s*\]\]|(\d{4}-\d{2}-\d{2})|(won['\u2019]?t))",
+    re.IGNORECASE | re.DOTALL,
+)
 TEXT_ROLES = frozenset({"name", "email", "company"})
 
 
@@ -68,6 +91,24 @@ def split_front_matter(text: str) -> tuple[str | None, int, bool]:
     body_start = text.find("\n", closing.end())
     body_start = len(text) if body_start < 0 else body_start + 1
     return text[first_end + 1 : closing.start()], body_start, False
+
+
+def split_entry(text: str) -> tuple[str, bool, dt.date | None]:
+    """A `reported_back_to` entry as (who, whether it carries its own closing, its date).
+
+    `[[Sam]] 2026-11-24` closes Sam's item on that day; `[[Sam]] won't` closes it without a
+    date; a plain `[[Sam]]` has no closing of its own (the note's `reported_back` dates it).
+    """
+    match = _ENTRY.fullmatch(text.strip())
+    if not match:
+        return text, False, None
+    who, daily, day, wont = match.groups()
+    if wont:
+        return who, True, None
+    date = parse_date(daily or day)
+    if date is None:
+        return text, False, None  # `2026-13-45` is no date: read the entry as before
+    return who, True, date
 
 
 def key_lines(yaml_text: str) -> dict[str, int]:
@@ -138,7 +179,12 @@ class NoteReader:
             note.date = date_in_name(note.stem)
         body = text[body_start:]
         first_line = text.count("\n", 0, body_start) + 1
-        note.tasks = tuple(self.tasks.find(body, first_line, note.folder))
+        tasks, too_deep = self.tasks.find(body, first_line, note.folder)
+        note.tasks = tuple(tasks)
+        if too_deep is not None:
+            note.warnings.append(ScanWarning(
+                rel, too_deep, "lists or quotes nested hundreds of levels deep; not read for tasks"
+            ))
         return note
 
     def _load_yaml(self, note: Note, yaml_text: str) -> dict[Any, Any] | None:
@@ -147,7 +193,7 @@ class NoteReader:
         except yaml.MarkedYAMLError as exc:
             # "while scanning a quoted scalar" points where the quote opened, which is the
             # line to fix; other errors are best shown where the parser stopped.
-            scanning = (exc.context or "").startswith("while scanning")
+            scanning = (exc.context or "").startswith("while scanning a quoted scalar")
             mark = (exc.context_mark if scanning else None) or exc.problem_mark or exc.context_mark
             line = mark.line + 2 if mark else 1
             problem = "; ".join(p for p in (exc.context, exc.problem) if p) or "syntax error"
@@ -194,7 +240,17 @@ class NoteReader:
             if role in LINK_ROLES:
                 found = note.links.get(role, ())
                 for text in strings(value):
-                    found += tuple(parse_reference(text, note.folder))
+                    dated, on = False, None
+                    if role == "reported_back_to":
+                        text, dated, on = split_entry(text)
+                    links = parse_reference(text, note.folder)
+                    for link in links if dated else ():
+                        known = note.reported_back_dates.get(link)
+                        # Two closings of one person: the dated one, else the latest, wins.
+                        note.reported_back_dates[link] = (
+                            on if known is None else known if on is None else max(known, on)
+                        )
+                    found += tuple(links)
                 if found:
                     note.links[role] = found
                 continue
@@ -261,8 +317,16 @@ class NoteReader:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else f"'{value}'"
-    return text if len(text) <= 60 else text[:57] + "…'"
+    """A value as the user wrote it, cut short: it may be an alias bomb or nested 1000 deep."""
+    return _SHORT.repr(value)
 
 
-__all__ = ["Link", "NoteReader", "split_front_matter"]
+class _Short(reprlib.Repr):
+    def repr_date(self, value: dt.date, level: int) -> str:
+        return value.isoformat()
+
+    repr_datetime = repr_date
+
+
+_SHORT = _Short()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 2, 4, 4, 60

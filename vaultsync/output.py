@@ -6,11 +6,16 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from types import EllipsisType
 
 from .errors import RefusedWrite
 from .render import BEGIN, END
 
 TEMP_PREFIX = ".vaultsync-"
+
+
+class FileChanged(Exception):
+    """The file is no longer what it was when read: someone else wrote it meanwhile."""
 
 
 def splice(existing: str | None, block: str, name: str = "Follow-ups.md") -> str:
@@ -22,8 +27,10 @@ def splice(existing: str | None, block: str, name: str = "Follow-ups.md") -> str
     """
     if existing is None or not existing.strip():
         return block + "\n"
-    lines = existing.splitlines(keepends=True)
-    begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN]
+    # Only `\n` ends a line in Markdown; str.splitlines would also split at U+2028 and the like.
+    lines = existing.split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+    begins = [i for i, line in enumerate(lines) if line.strip().lstrip("\ufeff") == BEGIN]
     ends = [i for i, line in enumerate(lines) if line.strip() == END]
     if not begins and not ends:
         raise RefusedWrite(
@@ -38,10 +45,11 @@ def splice(existing: str | None, block: str, name: str = "Follow-ups.md") -> str
         )
     first, last = begins[0], ends[0]
     newline = "\r\n" if lines[first].endswith("\r\n") else "\n"
+    bom = "\ufeff" if lines[first].startswith("\ufeff") else ""
     end_line = lines[last]
     ending = end_line[len(end_line.rstrip("\r\n")) :]
     body = block.replace("\n", newline)
-    return "".join(lines[:first]) + body + ending + "".join(lines[last + 1 :])
+    return "".join(lines[:first]) + bom + body + ending + "".join(lines[last + 1 :])
 
 
 def read_text(path: Path) -> str | None:
@@ -52,8 +60,22 @@ def read_text(path: Path) -> str | None:
         return None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` so that a reader sees the old file or the new one, never half of one."""
+def _current(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def write_atomic(
+    path: Path, text: str, *, expected: bytes | EllipsisType | None = ...
+) -> None:
+    """Replace `path` so that a reader sees the old file or the new one, never half of one.
+
+    With `expected` (the bytes it was read as, or None for "did not exist"), the file is
+    replaced only if it still holds them just before the rename; else FileChanged is raised
+    and the file is left as the other writer made it.
+    """
     data = text.encode("utf-8", errors="surrogateescape")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
@@ -66,6 +88,8 @@ def write_atomic(path: Path, text: str) -> None:
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         except FileNotFoundError:
             os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a new note from other users
+        if expected is not ... and _current(path) != expected:
+            raise FileChanged(str(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

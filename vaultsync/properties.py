@@ -11,25 +11,28 @@ import re
 from collections.abc import Iterator
 
 _NAME_SEPARATORS = re.compile(r"[\s_-]+")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{1,2}:\d{2}\S*)?")
-_DAILY_LINK = re.compile(r"\[\[\s*(\d{4}-\d{2}-\d{2})\s*(?:\|[^\]]*)?\]\]")
-_CADENCE = re.compile(r"(\d{1,4})\s*([dwmy])", re.IGNORECASE)
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9]{1,2}:[0-9]{2}\S*)?")
+_DAILY_LINK = re.compile(
+    r"\[\[\s*(?:[^\[\]|#]*/)?([0-9]{4}-[0-9]{2}-[0-9]{2})\s*(?:\|[^\]]*)?\]\]"
+)
+_CADENCE = re.compile(r"([0-9]{1,4})\s*([dwmy])", re.IGNORECASE)
 _CADENCE_WORDS = {
     "daily": 1,
     "weekly": 7,
     "biweekly": 14,
     "fortnightly": 14,
     "monthly": 30,
-    "quarterly": 91,
+    "quarterly": 90,
     "yearly": 365,
     "annually": 365,
 }
 _CADENCE_UNITS = {"d": 1, "w": 7, "m": 30, "y": 365}
 
 # Flattening is bounded so that a YAML alias bomb (a few lines that expand to billions of
-# items when walked) costs at most this many steps.
+# items when walked) costs at most MAX_VISITS steps, however deep or wide it is.
 MAX_ITEMS = 256
 MAX_DEPTH = 8
+MAX_VISITS = 4096
 
 
 def normalize_name(name: object) -> str:
@@ -40,24 +43,19 @@ def normalize_name(name: object) -> str:
 def flatten(value: object) -> list[object]:
     """A single value or a list (nested lists included) as a flat list of non-empty scalars."""
     out: list[object] = []
-
-    def walk(item: object, depth: int) -> None:
-        if len(out) >= MAX_ITEMS or depth > MAX_DEPTH:
-            return
+    stack: list[tuple[object, int]] = [(value, 0)]
+    visits = 0
+    while stack and len(out) < MAX_ITEMS and visits < MAX_VISITS:
+        item, depth = stack.pop()
+        visits += 1
         if isinstance(item, (list, tuple)):
-            for element in item:
-                if len(out) >= MAX_ITEMS:
-                    return
-                walk(element, depth + 1)
-        elif isinstance(item, dict) or item is None:
-            return
+            if depth < MAX_DEPTH:
+                stack.extend((element, depth + 1) for element in reversed(item[:MAX_ITEMS]))
         elif isinstance(item, str):
             if item.strip():
                 out.append(item)
-        else:
+        elif item is not None and not isinstance(item, dict):
             out.append(item)
-
-    walk(value, 0)
     return out
 
 
@@ -84,9 +82,9 @@ def strings(value: object) -> Iterator[str]:
 
 def parse_date(value: object) -> dt.date | None:
     """A YAML date or datetime, `YYYY-MM-DD` (with an optional time) or `[[YYYY-MM-DD]]`."""
-    value = unwrap_bare_link(value)
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
+    for _ in range(2):  # `[[2026-01-02]]` unquoted is a list in a list
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -108,7 +106,7 @@ def parse_date(value: object) -> dt.date | None:
 
 def date_in_name(stem: str) -> dt.date | None:
     """The `YYYY-MM-DD` a file name starts with, as in `2026-11-20 Coffee with Carol`."""
-    match = re.match(r"(\d{4})-(\d{2})-(\d{2})(?!\d)", stem)
+    match = re.match(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])", stem)
     if not match:
         return None
     try:

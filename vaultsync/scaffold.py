@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
 from .config import CONFIG_FILE, load_config
 from .errors import UsageError
-from .vault import templates_folders
+from .vault import inside, templates_folders
 
 CONFIG_TEMPLATE = """\
 # vaultsync settings. Every key is optional: remove the `#` to change a default.
@@ -33,6 +34,10 @@ CONFIG_TEMPLATE = """\
 
 # Draw the introductions graph (a mermaid block) in Follow-ups.md.
 # graph = true
+
+# Ticking a box in Follow-ups.md records it in the note it came from (`reported_back_to`
+# on the meeting, `last_contact` on the person). false: ticks are left alone.
+# record_ticks = true
 
 # Days after a note's date by which each kind of report-back is due.
 # [due_days]
@@ -60,8 +65,13 @@ def template_files() -> list[tuple[str, bytes]]:
     )
 
 
-def _create(path: Path, data: bytes) -> bool:
+def _create(root: Path, path: Path, data: bytes) -> bool:
     """Write `data` to a new file; False (and nothing written) when the file exists."""
+    nearest = path.parent
+    while not os.path.lexists(nearest):
+        nearest = nearest.parent
+    if not nearest.is_dir() or not inside(root, nearest):
+        raise UsageError(f"{nearest} leads out of the vault (a symbolic link?); nothing written")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(path, "xb") as handle:
@@ -82,5 +92,5 @@ def init_vault(root: Path) -> tuple[list[str], list[str]]:
     folder = templates_folders(root, config)[0]
     files += [(f"{folder}/{name}", data) for name, data in template_files()]
     for rel, data in files:
-        (created if _create(root / rel, data) else kept).append(rel)
+        (created if _create(root, root / rel, data) else kept).append(rel)
     return created, kept

@@ -7,20 +7,22 @@ watcher) can re-read just those and recompute; `scan` is the one-shot use of it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config, load_config
-from .errors import UsageError
+from .errors import RefusedWrite, UsageError, VaultsyncError
 from .followups import compute
 from .model import Note, Report, ScanWarning
 from .notes import NoteReader
-from .output import read_text, splice, write_atomic
+from .output import FileChanged, read_text, splice, write_atomic
 from .render import render_block
-from .vault import Layout, discover
+from .ticks import TickOutcome, apply_ticks, find_ticks
+from .vault import Layout, discover, inside
 
 Progress = Callable[[int, int], None]  # (notes read, notes found)
+WRITE_ATTEMPTS = 3  # times the output is computed again because it changed while we wrote
 
 
 @dataclass(slots=True)
@@ -29,6 +31,7 @@ class ScanResult:
     output: Path
     text: str  # the whole output file as it is (or would be) after this scan
     changed: bool  # the file differs (or differed, before writing) from `text`
+    recorded: list[str] = field(default_factory=list)  # notes its ticks were written into
 
 
 class Vault:
@@ -46,7 +49,14 @@ class Vault:
 
     @property
     def output(self) -> Path:
-        return self.root / self.config.output
+        """The output file, refused when a symbolic link would take it out of the vault."""
+        path = self.root / self.config.output
+        if path.is_symlink() or not inside(self.root, path.parent):
+            raise RefusedWrite(
+                f"{self.config.output} is (or is in) a symbolic link; vaultsync reads and writes "
+                "only regular files inside the vault: set `output` in .vaultsync.toml elsewhere"
+            )
+        return path
 
     def load(self, progress: Progress | None = None) -> None:
         """Read every note from scratch."""
@@ -65,6 +75,22 @@ class Vault:
             else:
                 self.notes.pop(rel, None)
 
+    def refresh_folder(self, folder: str) -> list[str]:
+        """Bring the notes under vault-relative `folder` in line with the disk, after the folder
+        was created, moved in or out, or deleted; returns the paths read again or dropped."""
+        prefix = folder.rstrip("/") + "/"
+        paths = {rel for rel in self.notes if rel.startswith(prefix)}
+        where = self.root / folder
+        if where.is_dir() and not where.is_symlink() and not self.layout.skips_folder(folder):
+            # `discover` walks the subtree as a vault without rules of its own (it still skips
+            # hidden entries and symbolic links); this vault's rules then judge the full paths.
+            inner, _ = discover(where, Layout("", (), ()))
+            full = (prefix + rel for rel in inner)
+            paths.update(p for p in full if self.layout.skip_reason(p) is None)
+        found = sorted(paths)
+        self.refresh(found)
+        return found
+
     def report(self, today: dt.date) -> Report:
         report = compute(self.notes.values(), self.config, today)
         if self.discovery_warnings:
@@ -74,18 +100,67 @@ class Vault:
             )
         return report
 
-    def render(self, report: Report) -> tuple[str, bool]:
+    def _block(
+        self,
+        report: Report,
+        ticked: Mapping[str, str] | None = None,
+        orphans: Sequence[str] = (),
+    ) -> str:
+        config = self.config
+        return render_block(
+            report, config.graph, ticked, record_ticks=config.record_ticks, orphans=orphans
+        )
+
+    def render(
+        self, report: Report, ticked: Mapping[str, str] | None = None
+    ) -> tuple[str, bool]:
         """The output file's new text, and whether it differs from what is on disk."""
         existing = read_text(self.output)
-        text = splice(existing, render_block(report, self.config.graph), self.config.output)
+        text = splice(existing, self._block(report, ticked), self.config.output)
         return text, text != existing
 
     def write(self, today: dt.date, *, dry_run: bool = False) -> ScanResult:
-        report = self.report(today)
-        text, changed = self.render(report)
-        if changed and not dry_run:
-            write_atomic(self.output, text)
-        return ScanResult(report, self.output, text, changed)
+        """Record the boxes ticked in the output in their notes, then bring it up to date.
+
+        The output is replaced only if it still holds what was read: a box ticked while
+        this ran is not overwritten but read and recorded on the next attempt.
+        """
+        recorded: list[str] = []
+        for _ in range(WRITE_ATTEMPTS):
+            existing = read_text(self.output)
+            report = self.report(today)
+            ticks = find_ticks(existing)
+            outcome = apply_ticks(self, report, ticks, today, dry_run=dry_run) if ticks else None
+            outcome = outcome or TickOutcome()
+            if outcome.recorded:
+                recorded += outcome.notes
+                self.refresh(outcome.notes)
+                report = self.report(today)
+                outcome.settle(report)
+            if outcome.warnings:
+                report.warnings = sorted(
+                    set(report.warnings) | set(outcome.warnings),
+                    key=lambda w: (w.path, w.line, w.message),
+                )
+            block = self._block(report, outcome.keep, outcome.orphans)
+            text = splice(existing, block, self.config.output)
+            changed = text != existing
+            # A dry run that would record ticks would change notes and the output.
+            result = ScanResult(
+                report, self.output, text, changed or outcome.pending > 0, sorted(set(recorded))
+            )
+            if not changed or dry_run:
+                return result
+            before = None if existing is None else existing.encode("utf-8", "surrogateescape")
+            try:
+                write_atomic(self.output, text, expected=before)
+            except FileChanged:
+                continue
+            return result
+        raise VaultsyncError(
+            f"{self.config.output} kept changing while vaultsync wrote it; nothing was lost: "
+            "run the scan again"
+        )
 
 
 def scan(

@@ -23,6 +23,9 @@ _DONE = re.compile(
 )
 
 OPEN, DONE, CANCELLED = "open", "done", "cancelled"
+# A line whose indentation, quote and list markers run this long is nested past any outline
+# a person writes (~200 levels); parsing it would exhaust Python's recursion.
+_TOO_DEEP = re.compile(r"^[ \t>*+\-0-9.)]{400}.*$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,10 @@ def _parser() -> Any:
     # Imported here: most scans never need it, and it is the slowest import we have.
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark")
+    # Outliners nest lists deep; each level costs markdown-it two levels of nesting. Deeper
+    # lines than _TOO_DEEP allows are blanked before parsing, so this bound is never reached
+    # (past it markdown-it would silently drop the rest of the body).
+    md = MarkdownIt("commonmark", {"maxNesting": 600})
     md.core.ruler.disable(["inline", "text_join"])  # block structure is all a task needs
     return md
 
@@ -62,11 +68,19 @@ class TaskFinder:
             re.IGNORECASE | re.MULTILINE,
         )
 
-    def find(self, body: str, first_line: int, source_dir: str = "") -> list[Task]:
-        """The report-back tasks of a body that starts at line `first_line` of its file."""
+    def find(
+        self, body: str, first_line: int, source_dir: str = ""
+    ) -> tuple[list[Task], int | None]:
+        """The report-back tasks of a body that starts at line `first_line` of its file, and
+        the first line that was too deeply nested to read (None when there is none)."""
         if not self.candidate.search(body):
-            return []
-        return self._parse(body, first_line, source_dir)
+            return [], None
+        deep = _TOO_DEEP.search(body)
+        skipped = None
+        if deep:
+            skipped = first_line + body.count("\n", 0, deep.start())
+            body = _TOO_DEEP.sub("", body)  # blank, not removed: line numbers stay right
+        return self._parse(body, first_line, source_dir), skipped
 
     def _parse(self, body: str, first_line: int, source_dir: str) -> list[Task]:
         tokens = _parser().parse(body)

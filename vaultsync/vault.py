@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +56,17 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(anchored + "".join(out).rstrip("/") + "(?:/.*)?", re.IGNORECASE | re.DOTALL)
 
 
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path`, symbolic links resolved, is `root` or lies within it."""
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
+
+
+def _in_vault(folder: str) -> bool:
+    clean = posixpath.normpath(folder)
+    return not (clean.startswith("..") or posixpath.isabs(clean) or ":" in clean)
+
+
 def templates_folders(root: Path, config: Config) -> tuple[str, ...]:
     """The configured templates folders, else Obsidian's and Templater's, else `Templates`."""
     if config.templates_folders is not None:
@@ -68,7 +80,7 @@ def templates_folders(root: Path, config: Config) -> tuple[str, ...]:
             value = json.loads((root / settings).read_text("utf-8")).get(key)
         except (OSError, ValueError, AttributeError):
             continue
-        if isinstance(value, str) and value.strip("/ "):
+        if isinstance(value, str) and value.strip("/ ") and _in_vault(value.strip("/ ")):
             found.append(value.replace("\\", "/").strip("/ "))
     return tuple(dict.fromkeys(found)) or ("Templates",)
 

@@ -1,0 +1,150 @@
+"""The benchmark: `python bench/run.py` (sizes with `--sizes 1000,10000,50000`).
+
+For each size, in one run on one machine: the floors (walk+stat; read all bytes; read and
+parse front matter with libyaml), then vaultsync's cold `scan --dry-run`, warm `scan` (nothing
+changed since the last one), one edit under `watch` (edit → Follow-ups.md rewritten, minus the
+quiet period) and peak memory. Whole-process timings, median of several runs, each figure
+with its ratio to its floor. Vaults are generated (seeded) under a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import generate
+
+VAULTSYNC = [sys.executable, "-m", "vaultsync"]
+QUIET = 0.2  # seconds of quiet the watcher waits for; subtracted from the edit latency
+
+FLOOR = textwrap.dedent(
+    """
+    import os, sys, yaml
+    level = sys.argv[2]
+    for folder, dirs, files in os.walk(sys.argv[1]):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if not name.endswith(".md"):
+                continue
+            path = os.path.join(folder, name)
+            os.stat(path)
+            if level == "stat":
+                continue
+            data = open(path, "rb").read()
+            if level == "read":
+                continue
+            text = data.decode("utf-8", "replace")
+            if text.startswith("---\\n"):
+                end = text.find("\\n---", 3)
+                if end > 0:
+                    yaml.load(text[4:end], Loader=yaml.CSafeLoader)
+    """
+)
+
+
+def timed(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Median wall time of `cmd` over `runs` runs, and its peak RSS in KiB."""
+    times, peak = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+        times.append(time.perf_counter() - start)
+        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return statistics.median(times), peak
+
+
+def peak_rss(cmd: list[str]) -> int:
+    """Peak RSS in KiB of one run of `cmd`, measured by a fresh child of a fresh python."""
+    probe = (
+        "import resource, subprocess, sys;"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True)
+    return int(out.stdout.strip() or 0)
+
+
+def watch_edit(vault: Path, edits: int) -> float | None:
+    """Median seconds from a one-note edit to Follow-ups.md rewritten, minus the quiet period."""
+    output = vault / "Follow-ups.md"
+    proc = subprocess.Popen(
+        [*VAULTSYNC, "watch", str(vault), "--quiet", "--quiet-period", str(QUIET)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not output.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        note = sorted((vault / "Meetings").iterdir())[0]
+        original = note.read_text(encoding="utf-8")
+        latencies = []
+        for i in range(edits):
+            before = output.stat().st_mtime_ns
+            # Alternate between two due dates so that every edit changes the output.
+            day = "2026-11-28" if i % 2 == 0 else "2026-11-29"
+            note.write_text(original.replace("---\n", f"---\nreport_back_by: {day}\n", 1))
+            start = time.perf_counter()
+            while output.stat().st_mtime_ns == before:
+                if time.perf_counter() - start > 30 or proc.poll() is not None:
+                    return None
+                time.sleep(0.002)
+            latencies.append(time.perf_counter() - start - QUIET)
+            time.sleep(QUIET * 2)
+        note.write_text(original)
+        return statistics.median(latencies)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def ratio(value: float | None, floor: float) -> str:
+    return "n/a" if value is None or not floor else f"{value / floor:.2f}x"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--edits", type=int, default=15)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="vaultsync-bench-") as tmp:
+        env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / "cache")}
+        for size in (int(s) for s in args.sizes.split(",")):
+            vault = Path(tmp) / f"vault-{size}"
+            generate(vault, size)
+            floors = {
+                level: timed([sys.executable, "-c", FLOOR, str(vault), level], args.runs)[0]
+                for level in ("stat", "read", "yaml")
+            }
+            scan = [*VAULTSYNC, "scan", str(vault), "--today", "2026-11-27"]
+            cold, _ = timed([*scan, "--dry-run", "--no-cache"], args.runs, env)
+            subprocess.run(scan, check=True, stdout=subprocess.DEVNULL, env=env)
+            warm, _ = timed(scan, args.runs, env)
+            memory = peak_rss([*scan, "--dry-run", "--no-cache"]) / 1024
+            edit = watch_edit(vault, args.edits)
+            rows.append((size, floors, cold, warm, edit, memory))
+    print("| notes | walk+stat | read | read+yaml | cold scan | warm scan | watch edit | peak MB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, floors, cold, warm, edit, memory in rows:
+        edit_text = "failed" if edit is None else f"{edit * 1000:.0f} ms"
+        print(
+            f"| {size:,} | {floors['stat']:.2f} s | {floors['read']:.2f} s "
+            f"| {floors['yaml']:.2f} s | {cold:.2f} s ({ratio(cold, floors['yaml'])}) "
+            f"| {warm:.2f} s ({ratio(warm, floors['stat'])}) | {edit_text} | {memory:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

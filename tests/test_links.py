@@ -1,0 +1,277 @@
+"""vaultsync.links: parsing every link form of SPEC §4, and resolving links like Obsidian."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from vaultsync.links import Link, LinkIndex, links_in, parse_reference
+
+
+def targets(text: str, source_dir: str = "") -> list[str]:
+    return [link.target for link in links_in(text, source_dir)]
+
+
+# --- links_in / parse_reference -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[[Bob Smith]]", "Bob Smith"),
+        ("[[Bob Smith|Bob]]", "Bob Smith"),
+        ("[[People/Bob Smith]]", "People/Bob Smith"),
+        ("[[People/Bob Smith.md]]", "People/Bob Smith"),
+        ("[[Bob Smith#Contact]]", "Bob Smith"),
+        ("[[Bob Smith#Contact|call him]]", "Bob Smith"),
+        ("[[Bob Smith#^block1|x]]", "Bob Smith"),
+        ("[[Bob Smith#^block1]]", "Bob Smith"),
+        ("[[ Bob Smith ]]", "Bob Smith"),
+        ("[[Bob Smith\\|Bob]]", "Bob Smith"),  # the escaped pipe of a link in a table
+        ("![[Bob Smith]]", "Bob Smith"),
+        ("![[Diagram.png]]", "Diagram.png"),
+        ("[Bob](People/Bob%20Smith.md)", "People/Bob Smith"),
+        ("[Bob](Bob.md)", "Bob"),
+        ("[Bob](<People/Bob Smith.md>)", "People/Bob Smith"),
+        ("[Bob](People/Bob%20Smith.md#Contact)", "People/Bob Smith"),
+        ('[Bob](People/Bob%20Smith.md "Bob\'s note")', "People/Bob Smith"),
+        ("[Zoë](People/Zo%C3%AB.md)", "People/Zoë"),
+        ("[Bob]( People/Bob.md )", "People/Bob"),
+        ("[](Bob.md)", "Bob"),
+        ("![pic](Attachments/a%20b.png)", "Attachments/a b.png"),
+    ],
+)
+def test_single_link_forms(text: str, expected: str) -> None:
+    assert links_in(text) == [Link(expected)]
+    assert parse_reference(text) == [Link(expected)]
+    assert parse_reference(f"  Met {text} at the conference ") == [Link(expected)]
+
+
+@pytest.mark.parametrize(
+    ("text", "source_dir", "expected"),
+    [
+        ("[X](../People/X.md)", "Meetings", "People/X"),
+        ("[X](../People/X%20Y.md)", "Meetings/2026", "Meetings/People/X Y"),
+        ("[X](../../People/X.md)", "Meetings/2026", "People/X"),
+        ("[X](./X.md)", "Meetings", "Meetings/X"),
+        ("[X](./Sub/X.md)", "", "Sub/X"),
+        ("[X](<../People/X Y.md>)", "Meetings", "People/X Y"),
+    ],
+)
+def test_relative_markdown_links_resolve_against_source_dir(
+    text: str, source_dir: str, expected: str
+) -> None:
+    assert targets(text, source_dir) == [expected]
+
+
+def test_relative_link_above_the_vault_root_is_not_a_note_in_the_vault() -> None:
+    # `../X.md` from a note at the root points outside the vault; it is not the note `X`.
+    assert targets("[X](../X.md)") == []
+    assert targets("[X](../../People/X.md)", "Meetings") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[site](https://example.com/Bob.md)",
+        "[mail](mailto:bob@example.com)",
+        "[call](tel:+123456)",
+        "[open](obsidian://open?vault=v&file=Bob)",
+        "[file](file:///home/bob/Bob.md)",
+        "<https://example.com>",
+        "[heading](#Contact)",
+        "[[#Contact]]",
+        "[[]]",
+        "[[|shown]]",
+        "plain text, no link",
+        "[not a link]",
+        "[[unclosed",
+    ],
+)
+def test_not_note_links(text: str) -> None:
+    assert links_in(text) == []
+
+
+def test_links_in_order_of_appearance() -> None:
+    text = "[C](C.md) met [[A]] and ![[B|b]], then [D](<D D.md>) and [[E#x]]"
+    assert targets(text) == ["C", "A", "B", "D D", "E"]
+
+
+def test_links_in_several_on_a_line_and_lines() -> None:
+    assert targets("[[A]][[B]]\n[[C]] [x](https://x.y) [[D|d]]") == ["A", "B", "C", "D"]
+
+
+def test_markdown_link_text_with_escaped_brackets() -> None:
+    # CommonMark allows `\]` in link text; the link still points at People/Bob.md.
+    assert targets("[Bob \\[work\\]](People/Bob.md)") == ["People/Bob"]
+    assert targets("[a\\]b](T.md)") == ["T"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bob Smith", [Link("Bob Smith", bare=True)]),
+        ("  Bob Smith  ", [Link("Bob Smith", bare=True)]),
+        ('"Bob Smith"', [Link("Bob Smith", bare=True)]),
+        ("'Bob'", [Link("Bob", bare=True)]),
+        ("", []),
+        ("   ", []),
+        ('""', []),
+        ("[[Bob]]", [Link("Bob")]),
+        ("[[Bob]], [[Carol|C]]", [Link("Bob"), Link("Carol")]),
+    ],
+)
+def test_parse_reference(text: str, expected: list[Link]) -> None:
+    assert parse_reference(text) == expected
+
+
+def test_bare_reference_is_marked_bare() -> None:
+    (link,) = parse_reference("Bob")
+    assert link.bare
+    (link,) = parse_reference("[[Bob]]")
+    assert not link.bare
+
+
+_SAFE_TARGET = st.text(
+    alphabet=st.characters(
+        blacklist_characters="[]|#^\n\\", blacklist_categories=("Cs",)
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(deadline=None)
+@given(_SAFE_TARGET, st.text(alphabet=st.characters(blacklist_characters="[]\n"), max_size=20))
+def test_wikilink_round_trip(target: str, shown: str) -> None:
+    expected = target.strip()
+    assume(expected and not expected.startswith("/") and not expected.lower().endswith(".md"))
+    assert links_in(f"[[{target}]]") == [Link(expected)]
+    assert links_in(f"[[{target}|{shown}]]") == [Link(expected)]
+    assert links_in(f"before ![[{target}|{shown}]] after") == [Link(expected)]
+    assert parse_reference(f"[[{target}]]") == [Link(expected)]
+
+
+@settings(deadline=None)
+@given(st.text())
+def test_links_in_never_raises(text: str) -> None:
+    for link in links_in(text, "Some/Folder"):
+        assert link.target
+
+
+@settings(deadline=None)
+@given(st.text(alphabet="[]()<>|#^!\\ ./%:ab\n", max_size=40), st.sampled_from(["", "A", "A/B"]))
+def test_links_in_never_raises_on_bracket_soup(text: str, source_dir: str) -> None:
+    for link in links_in(text, source_dir):
+        assert link.target
+        assert not link.target.startswith("/")
+
+
+@settings(deadline=None)
+@given(st.text())
+def test_parse_reference_never_raises(text: str) -> None:
+    for link in parse_reference(text):
+        assert link.target
+
+
+# --- LinkIndex.resolve ----------------------------------------------------------------------
+
+
+def index(paths: dict[str, list[str]], people: tuple[str, ...] = ()) -> LinkIndex:
+    idx = LinkIndex(is_preferred=lambda path: path in people)
+    for path, aliases in paths.items():
+        idx.add(path, aliases)
+    return idx
+
+
+VAULT = {
+    "People/Bob Smith.md": ["Bobby", "Robert Smith"],
+    "Meetings/2026-11-20 Coffee.md": [],
+    "Archive/2020/People/Old Friend.md": [],
+    "Carol.md": [],
+    "People/Dana.md": ["Carol"],  # an alias equal to another note's name
+}
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("People/Bob Smith", "People/Bob Smith.md"),
+        ("people/bob smith", "People/Bob Smith.md"),
+        ("Bob Smith", "People/Bob Smith.md"),
+        ("bob smith", "People/Bob Smith.md"),
+        ("BOB SMITH", "People/Bob Smith.md"),
+        ("Bobby", "People/Bob Smith.md"),
+        ("robert smith", "People/Bob Smith.md"),
+        ("People/Old Friend", "Archive/2020/People/Old Friend.md"),  # a path suffix
+        ("2020/People/Old Friend", "Archive/2020/People/Old Friend.md"),
+        ("Old Friend", "Archive/2020/People/Old Friend.md"),
+        ("Meetings/2026-11-20 Coffee", "Meetings/2026-11-20 Coffee.md"),
+        ("Carol", "Carol.md"),  # the file name wins over an alias
+        ("Dana", "People/Dana.md"),
+    ],
+)
+def test_resolve(target: str, expected: str) -> None:
+    assert index(VAULT).resolve(target) == (expected, [])
+
+
+@pytest.mark.parametrize(
+    "target", ["Nobody", "", "   ", "Other/Bob Smith", "ople/Bob Smith", "Bob", "Smith"]
+)
+def test_resolve_nothing(target: str) -> None:
+    assert index(VAULT).resolve(target) == (None, [])
+
+
+def test_ambiguous_name_prefers_person_notes() -> None:
+    idx = index(
+        {"Alex.md": [], "Projects/Deep/Alex.md": [], "People/Work/Alex.md": []},
+        people=("People/Work/Alex.md",),
+    )
+    chosen, others = idx.resolve("alex")
+    assert chosen == "People/Work/Alex.md"
+    assert sorted(others) == ["Alex.md", "Projects/Deep/Alex.md"]
+
+
+def test_ambiguous_name_then_shortest_path() -> None:
+    idx = index({"Projects/Deep/Alex.md": [], "Notes/Alex.md": [], "Zed/Alex.md": []})
+    chosen, others = idx.resolve("Alex")
+    assert chosen == "Zed/Alex.md"  # shortest path
+    assert sorted(others) == ["Notes/Alex.md", "Projects/Deep/Alex.md"]
+
+
+def test_ambiguous_person_notes_then_shortest_path() -> None:
+    idx = index(
+        {"People/A/Alex.md": [], "People/Alex.md": [], "Alex.md": []},
+        people=("People/A/Alex.md", "People/Alex.md"),
+    )
+    chosen, others = idx.resolve("Alex")
+    assert chosen == "People/Alex.md"
+    assert set(others) == {"People/A/Alex.md", "Alex.md"}
+
+
+def test_ambiguous_alias() -> None:
+    idx = index(
+        {"Projects/JD Notes.md": ["JD"], "People/John Doe.md": ["JD"], "J.md": ["jd"]},
+        people=("People/John Doe.md",),
+    )
+    chosen, others = idx.resolve("jd")
+    assert chosen == "People/John Doe.md"
+    assert set(others) == {"Projects/JD Notes.md", "J.md"}
+
+
+def test_ambiguous_path_suffix() -> None:
+    idx = index({"A/People/Bob.md": [], "B/Long/People/Bob.md": []})
+    chosen, others = idx.resolve("People/Bob")
+    assert chosen == "A/People/Bob.md"
+    assert others == ["B/Long/People/Bob.md"]
+
+
+def test_exact_path_beats_suffix_match() -> None:
+    idx = index({"Archive/People/Bob.md": [], "People/Bob.md": []})
+    assert idx.resolve("People/Bob") == ("People/Bob.md", [])
+
+
+def test_same_alias_twice_is_not_ambiguous() -> None:
+    idx = index({"People/Bob.md": ["Bobby", "bobby"]})
+    assert idx.resolve("Bobby") == ("People/Bob.md", [])

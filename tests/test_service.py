@@ -1,0 +1,111 @@
+"""`vaultsync service`: the systemd unit and the launchd agent, written into a temporary home."""
+
+from __future__ import annotations
+
+import os
+import plistlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vaultsync.errors import RefusedWrite, UsageError
+from vaultsync.service import install_service, service_for, slug
+
+EXE = "/opt/vault sync/bin/vaultsync"
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    root = tmp_path / "Work Notes"
+    root.mkdir()
+    return root
+
+
+def test_systemd_unit(vault: Path, tmp_path: Path) -> None:
+    svc = service_for(vault, platform="linux", executable=EXE, home=tmp_path / "home")
+    assert svc.path == tmp_path / "home/.config/systemd/user/vaultsync-work-notes.service"
+    assert f'ExecStart="{EXE}" "watch" "{vault}" "--quiet"\n' in svc.text
+    assert "Restart=on-failure" in svc.text and "WantedBy=default.target" in svc.text
+    assert any("enable --now vaultsync-work-notes.service" in c for c in svc.commands)
+    journal = "journalctl --user -u vaultsync-work-notes.service"
+    assert any(c.startswith(journal) for c in svc.commands)
+
+
+def test_systemd_escapes_what_it_would_expand(tmp_path: Path) -> None:
+    odd = tmp_path / 'My "100%" $HOME vault'
+    odd.mkdir()
+    svc = service_for(odd, platform="linux", executable=EXE, home=tmp_path)
+    assert '"watch" "' + str(tmp_path) + '/My \\"100%%\\" $$HOME vault" "--quiet"' in svc.text
+
+
+def test_launchd_agent(vault: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    svc = service_for(vault, platform="macos", executable=EXE, home=home)
+    assert svc.path == home / "Library/LaunchAgents/com.vaultsync.work-notes.plist"
+    agent = plistlib.loads(svc.text.encode())
+    assert agent["Label"] == "com.vaultsync.work-notes"
+    assert agent["ProgramArguments"] == [EXE, "watch", str(vault), "--quiet"]
+    assert agent["RunAtLoad"] is True
+    assert agent["StandardErrorPath"] == str(home / "Library/Logs/vaultsync-work-notes.log")
+    assert any(c.startswith("launchctl bootstrap gui/$(id -u)") for c in svc.commands)
+
+
+def test_install_never_overwrites_silently(vault: Path, tmp_path: Path) -> None:
+    svc = service_for(vault, platform="linux", executable=EXE, home=tmp_path)
+    assert install_service(svc) == "created"
+    assert svc.path.read_text("utf-8") == svc.text
+    assert install_service(svc) == "unchanged"
+    svc.path.write_text(svc.text + "# my tweak\n", "utf-8")
+    with pytest.raises(RefusedWrite, match="--force"):
+        install_service(svc)
+    assert svc.path.read_text("utf-8").endswith("# my tweak\n")
+    assert install_service(svc, force=True) == "replaced"
+    assert svc.path.read_text("utf-8") == svc.text
+
+
+def test_slugs() -> None:
+    assert slug(Path("/x/Work Notes")) == "work-notes"
+    assert slug(Path("/x/Café Ñotes")) == "cafe-notes"
+    assert slug(Path("/x/日本語")).startswith("vault-")
+
+
+def test_a_missing_vault_or_platform_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="is not a folder"):
+        service_for(tmp_path / "nope", platform="linux", executable=EXE, home=tmp_path)
+    with pytest.raises(UsageError, match="unknown platform"):
+        service_for(tmp_path, platform="windows", executable=EXE, home=tmp_path)
+
+
+def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(home)}
+    command = [sys.executable, "-c", "from vaultsync.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_the_command_prints_then_installs_into_home(vault: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    printed = _cli("service", str(vault), "--platform", "linux", home=home)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.startswith("[Unit]\n") and '"watch"' in printed.stdout
+    assert not home.exists()  # printing writes nothing
+
+    installed = _cli("service", str(vault), "--platform", "linux", "--install", home=home)
+    assert installed.returncode == 0, installed.stderr
+    unit = home / ".config/systemd/user/vaultsync-work-notes.service"
+    assert unit.read_text("utf-8") == printed.stdout
+    assert f"created {unit}" in installed.stdout and "systemctl --user" in installed.stdout
+
+    unit.write_text("[Unit]\n# someone else's\n", "utf-8")
+    refused = _cli("service", str(vault), "--platform", "linux", "--install", home=home)
+    assert refused.returncode == 3 and "--force" in refused.stderr
+    forced = _cli("service", str(vault), "--platform", "linux", "--install", "--force", home=home)
+    assert forced.returncode == 0 and unit.read_text("utf-8") == printed.stdout
+
+    mac = _cli("service", str(vault), "--platform", "macos", "--install", home=home)
+    assert mac.returncode == 0, mac.stderr
+    agent = home / "Library/LaunchAgents/com.vaultsync.work-notes.plist"
+    assert plistlib.loads(agent.read_bytes())["ProgramArguments"][1:] == [
+        "watch", str(vault), "--quiet"
+    ]

@@ -1,0 +1,361 @@
+"""Ticking a box in Follow-ups.md records the answer in the note it came from.
+
+Small vaults built in tmp_path, real files, real scans: a tick is found, recorded in the
+source or person note (only the new lines differ), the item closes, and a tick that cannot be
+recorded stays ticked with a warning. The last test does the same under `vaultsync watch`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vaultsync.followups import item_id
+from vaultsync.render import BEGIN, END, report_json
+from vaultsync.scan import ScanResult, Vault, scan
+from vaultsync.ticks import DONE, WONT, find_ticks
+from vaultsync.watch import Watcher
+
+DAY = dt.date(2026, 11, 27)
+INTRO = "Meetings/2026-11-19 Intro call with Jo.md"
+ADVICE = "Meetings/2026-11-10 Advice from Ann.md"
+TASKS = "Daily/2026-11-20.md"
+SAM = "People/Sam Rivera.md"
+GRACE = "People/Grace Liu.md"
+
+NOTES = {
+    SAM: "---\ntype: person\nemail: sam@example.org\n---\nCollege friend.\n",
+    GRACE: "---\ntype: person\nkeep_in_touch: 1m  # at least\nlast_contact: 2026-09-01\n"
+    "company: Kestrel\n---\nMet at a meetup.\n",
+    # CRLF, a comment and odd quoting: all of it must survive byte for byte
+    INTRO: '---\r\ndate: 2026-11-19\r\nwith: "[[Jo Park]]"   # the candidate\r\n'
+    "introduced_by: '[[Sam Rivera]]'\r\n---\r\nGood call.\r\n",
+    ADVICE: "\ufeff---\nadvice_from: Ann Lee\ndate: 2026-11-10\n---\nShe said: ship it.\n",
+    TASKS: "- [ ] Report back to [[Sam Rivera]] about the offer\n",
+}
+
+INTRO_ID = item_id(INTRO, SAM)
+ADVICE_ID = item_id(ADVICE, "?ann lee")
+TASK_ID = item_id(TASKS, SAM)
+GRACE_ID = item_id("reconnect", GRACE)
+
+
+def make_vault(root: Path, notes: dict[str, str] = NOTES, config: str | None = None) -> Path:
+    for rel, text in notes.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    if config is not None:
+        (root / ".vaultsync.toml").write_text(config, "utf-8")
+    return root
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    root = make_vault(tmp_path / "vault")
+    scan(root, DAY)
+    return root
+
+
+def follow_ups(root: Path) -> str:
+    return (root / "Follow-ups.md").read_bytes().decode("utf-8")
+
+
+def tick(root: Path, ident: str, mark: str = "x") -> None:
+    """Tick the generated line of `ident` as Obsidian would: only its box changes."""
+    text = follow_ups(root)
+    new, count = re.subn(rf"(?m)^- \[ \](.*\^{ident})$", rf"- [{mark}]\1", text)
+    assert count == 1, f"no open line for {ident}"
+    (root / "Follow-ups.md").write_bytes(new.encode("utf-8"))
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.md")}
+
+
+def items(result: ScanResult) -> tuple[dict[str, Any], dict[str, Any]]:
+    data = report_json(result.report)
+    return {f["id"]: f for f in data["followups"]}, {f["id"]: f for f in data["closed"]}
+
+
+def warnings(result: ScanResult) -> list[str]:
+    return [f"{w.path}:{w.line}: {w.message}" for w in result.report.warnings]
+
+
+# -- finding ticks ----------------------------------------------------------------------------
+
+
+def test_find_ticks_between_the_markers_only() -> None:
+    text = "\r\n".join(
+        [
+            "- [x] Mine, above the block ^vs-0000000001",
+            BEGIN,
+            "- [x] Report back to [[Sam]] on [[M]] (they introduced you) 📅 2026-11-22"
+            " ^vs-aaaaaaaaaa",
+            "- [X] Report back ✅ 2026-11-27 ^vs-bbbbbbbbbb ",
+            "  - [-] Won't ^vs-cccccccccc",
+            "- [ ] Open ^vs-dddddddddd",
+            "- [/] In progress (Tasks plugin) ^vs-eeeeeeeeee",
+            "- [x] No id here",
+            "- [x] Duplicate ^vs-aaaaaaaaaa",
+            "- [x] Not ours ^vs-zzzzzzzzzz",
+            END,
+            "- [x] Mine, below ^vs-0000000002",
+        ]
+    )
+    ticks = find_ticks(text)
+    assert [(t.id, t.mark, t.line) for t in ticks] == [
+        ("vs-aaaaaaaaaa", DONE, 3),
+        ("vs-bbbbbbbbbb", DONE, 4),
+        ("vs-cccccccccc", WONT, 5),
+    ]
+    assert ticks[1].text == "- [X] Report back ✅ 2026-11-27 ^vs-bbbbbbbbbb "
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "",
+        "- [x] no markers ^vs-aaaaaaaaaa\n",
+        f"{BEGIN}\n- [x] one marker ^vs-aaaaaaaaaa\n",
+        f"{END}\n- [x] out of order ^vs-aaaaaaaaaa\n{BEGIN}\n",
+        f"{BEGIN}\n{BEGIN}\n- [x] two begins ^vs-aaaaaaaaaa\n{END}\n",
+    ],
+)
+def test_no_ticks_where_the_file_would_not_be_rewritten(text: str | None) -> None:
+    # A tick recorded now but left in a file vaultsync refuses to write would be recorded
+    # again at every scan.
+    assert find_ticks(text) == []
+
+
+# -- recording --------------------------------------------------------------------------------
+
+
+def test_a_tick_is_recorded_in_the_source_note_and_closes_the_item(vault: Path) -> None:
+    before = snapshot(vault)
+    tick(vault, INTRO_ID)
+    result = scan(vault, DAY)
+    assert result.recorded == [INTRO]
+    after = snapshot(vault)
+    assert after[INTRO] == (
+        b'---\r\ndate: 2026-11-19\r\nwith: "[[Jo Park]]"   # the candidate\r\n'
+        b"introduced_by: '[[Sam Rivera]]'\r\n"
+        b'reported_back_to:\r\n  - "[[Sam Rivera]] 2026-11-27"\r\n---\r\nGood call.\r\n'
+    )
+    assert {k: v for k, v in after.items() if k not in (INTRO, "Follow-ups.md")} == {
+        k: v for k, v in before.items() if k not in (INTRO, "Follow-ups.md")
+    }
+    open_items, closed = items(result)
+    assert INTRO_ID not in open_items
+    assert closed[INTRO_ID]["closed_on"] == "2026-11-27"
+    assert INTRO_ID not in follow_ups(vault)  # the line went with the open item
+    assert not any(w.startswith("Follow-ups.md") for w in warnings(result))
+    # Nothing more to do: a second scan records nothing and writes nothing.
+    again = scan(vault, DAY)
+    assert not again.changed and again.recorded == []
+    assert snapshot(vault) == after
+
+
+def test_a_cancelled_tick_is_recorded_as_wont(vault: Path) -> None:
+    tick(vault, ADVICE_ID, "-")
+    result = scan(vault, DAY)
+    assert (vault / ADVICE).read_bytes() == (
+        "\ufeff---\nadvice_from: Ann Lee\ndate: 2026-11-10\n"
+        "reported_back_to:\n  - \"[[Ann Lee]] won't\"\n---\nShe said: ship it.\n"
+    ).encode()
+    _, closed = items(result)
+    assert closed[ADVICE_ID]["closed_on"] is None
+
+
+def test_a_tick_closes_a_task_item_without_touching_the_body(vault: Path) -> None:
+    tick(vault, TASK_ID)
+    result = scan(vault, DAY)
+    assert (vault / TASKS).read_bytes() == (
+        b'---\nreported_back_to:\n  - "[[Sam Rivera]] 2026-11-27"\n---\n'
+        b"- [ ] Report back to [[Sam Rivera]] about the offer\n"
+    )
+    _, closed = items(result)
+    assert closed[TASK_ID]["closed_on"] == "2026-11-27"
+
+
+def test_a_reconnect_tick_sets_last_contact_on_the_person(vault: Path) -> None:
+    assert GRACE_ID in follow_ups(vault)
+    tick(vault, GRACE_ID)
+    result = scan(vault, DAY)
+    assert (vault / GRACE).read_bytes() == (
+        b"---\ntype: person\nkeep_in_touch: 1m  # at least\nlast_contact: 2026-11-27\n"
+        b"company: Kestrel\n---\nMet at a meetup.\n"
+    )
+    open_items, _ = items(result)
+    assert GRACE_ID not in open_items
+    people = {p["person"]: p for p in report_json(result.report)["people"]}
+    assert people["Grace Liu"]["last_contact"] == "2026-11-27"
+
+
+def test_a_reconnect_cannot_be_cancelled_the_tick_stays_with_a_warning(vault: Path) -> None:
+    tick(vault, GRACE_ID, "-")
+    before = snapshot(vault)
+    result = scan(vault, DAY)
+    assert snapshot(vault) == before  # nothing written anywhere
+    assert "- [-] Reconnect with [[People/Grace Liu|Grace Liu]]" in follow_ups(vault)
+    assert any("Reconnect with Grace Liu" in w and "keep_in_touch" in w for w in warnings(result))
+
+
+def test_several_ticks_in_one_note_and_elsewhere(vault: Path) -> None:
+    tick(vault, INTRO_ID)
+    tick(vault, ADVICE_ID)
+    tick(vault, TASK_ID, "-")
+    result = scan(vault, DAY)
+    assert result.recorded == sorted([INTRO, ADVICE, TASKS])
+    open_items, closed = items(result)
+    assert {INTRO_ID, ADVICE_ID, TASK_ID} <= closed.keys()
+    assert not {INTRO_ID, ADVICE_ID, TASK_ID} & open_items.keys()
+
+
+def test_a_note_that_cannot_be_edited_keeps_the_tick_and_says_why(vault: Path) -> None:
+    # Broken YAML: the reader still finds the body's task, but the front matter cannot be
+    # edited safely, so the tick waits for the user to fix it.
+    broken = b"---\ndate: [2026-11-20\n---\n- [ ] Report back to [[Sam Rivera]] soon\n"
+    (vault / TASKS).write_bytes(broken)
+    scan(vault, DAY)
+    tick(vault, TASK_ID)
+    result = scan(vault, DAY)
+    assert (vault / TASKS).read_bytes() == broken
+    assert re.search(rf"(?m)^- \[x\] .*\^{TASK_ID}$", follow_ups(vault))
+    assert any(
+        w.startswith(f"{TASKS}:0: ") and "not valid YAML" in w and "stays ticked" in w
+        for w in warnings(result)
+    )
+    # Once fixed, the next scan records it.
+    (vault / TASKS).write_bytes(broken.replace(b"[2026-11-20", b"2026-11-20"))
+    result = scan(vault, DAY)
+    assert result.recorded == [TASKS]
+    assert TASK_ID in items(result)[1]
+    assert TASK_ID not in follow_ups(vault)
+
+
+def test_a_note_gone_since_it_was_read_keeps_the_tick(vault: Path) -> None:
+    # What the watcher meets: its notes were read, then the source was deleted.
+    loaded = Vault(vault)
+    loaded.load()
+    tick(vault, INTRO_ID)
+    (vault / INTRO).unlink()
+    result = loaded.write(DAY)
+    assert re.search(rf"(?m)^- \[x\] .*\^{INTRO_ID}$", follow_ups(vault))
+    assert any(w.startswith(f"{INTRO}:0: ") and "gone" in w for w in warnings(result))
+    assert not (vault / INTRO).exists()
+
+
+def test_a_tick_whose_item_is_gone_is_kept_as_written(vault: Path) -> None:
+    tick(vault, INTRO_ID)
+    ticked = next(line for line in follow_ups(vault).split("\n") if INTRO_ID in line)
+    renamed = vault / "Meetings/2026-11-19 Intro call with Jo Park.md"
+    (vault / INTRO).rename(renamed)  # renamed before the tick was recorded
+    result = scan(vault, DAY)
+    text = follow_ups(vault)
+    assert "## Ticked, not recorded\n" + ticked + "\n" in text
+    assert any(w.startswith("Follow-ups.md:") and INTRO_ID in w for w in warnings(result))
+    assert renamed.read_bytes() == NOTES[INTRO].encode()
+    # The user deletes the line: it is gone for good.
+    (vault / "Follow-ups.md").write_bytes(text.replace(ticked + "\n", "").encode())
+    assert "Ticked, not recorded" not in scan(vault, DAY).text
+
+
+def test_a_tick_on_an_item_closed_meanwhile_is_dropped(vault: Path) -> None:
+    tick(vault, INTRO_ID)
+    closed_by_hand = NOTES[INTRO].replace("---\r\nGood", "reported_back: 2026-11-26\r\n---\r\nGood")
+    (vault / INTRO).write_bytes(closed_by_hand.encode())
+    before = (vault / INTRO).read_bytes()
+    result = scan(vault, DAY)
+    assert (vault / INTRO).read_bytes() == before  # closed already: not recorded again
+    assert INTRO_ID not in follow_ups(vault)
+    assert items(result)[1][INTRO_ID]["closed_on"] == "2026-11-26"
+
+
+def test_record_ticks_off_leaves_ticks_and_notes_alone(tmp_path: Path) -> None:
+    root = make_vault(tmp_path / "vault", config="record_ticks = false\n")
+    scan(root, DAY)
+    assert "Ticks are not recorded" in follow_ups(root)
+    tick(root, INTRO_ID)
+    tick(root, ADVICE_ID, "-")
+    before = snapshot(root)
+    result = scan(root, DAY)
+    assert snapshot(root) == before
+    assert not result.changed
+    off = [w for w in warnings(result) if "record_ticks = false" in w]
+    assert len(off) == 2
+    assert all(w.startswith("Follow-ups.md:") for w in off)
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_dry_run_and_check_record_nothing_but_report_a_change(vault: Path, check: bool) -> None:
+    tick(vault, INTRO_ID)
+    before = snapshot(vault)
+    result = scan(vault, DAY, dry_run=True)
+    assert snapshot(vault) == before
+    assert result.changed  # `--check` exits 1: the ticks are still to be recorded
+    assert re.search(rf"(?m)^- \[x\] .*\^{INTRO_ID}$", result.text)
+    assert result.recorded == []
+
+
+# -- under `vaultsync watch` ----------------------------------------------------------------
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+@contextmanager
+def watching(root: Path) -> Iterator[Watcher]:
+    watcher = Watcher(root, quiet_period=0.1, today=lambda: DAY)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            watcher.run()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name="tick-watcher")
+    thread.start()
+    try:
+        assert wait_until(lambda: watcher.ready.is_set() or not thread.is_alive())
+        yield watcher
+    finally:
+        watcher.stop()
+        thread.join(15)
+    assert not thread.is_alive()
+    if errors:
+        raise errors[0]
+
+
+def test_watch_records_a_tick_and_settles_without_a_loop(tmp_path: Path) -> None:
+    root = make_vault(tmp_path / "vault")
+    with watching(root) as watcher:
+        assert INTRO_ID in follow_ups(root)
+        tick(root, INTRO_ID)
+        assert wait_until(lambda: INTRO_ID not in follow_ups(root))
+        note = (root / INTRO).read_bytes()
+        assert note.count(b"[[Sam Rivera]] 2026-11-27") == 1
+        # The note we wrote and the index we wrote come back as events: they must settle
+        # into no further write, and the note must not be recorded twice.
+        time.sleep(1.0)
+        writes = watcher.writes
+        time.sleep(1.0)
+        assert watcher.writes == writes
+        assert (root / INTRO).read_bytes() == note
+        assert follow_ups(root) == scan(root, DAY, dry_run=True).text

@@ -1,0 +1,549 @@
+"""`vaultsync watch` against real observers on real folders: no mocked watchdog.
+
+Each test copies the sample vault into a temporary folder, runs a `Watcher` in a background
+thread (or `vaultsync watch` as a subprocess, for the signal tests), changes files the way
+editors and sync clients do, and waits, with a timeout, for Follow-ups.md to equal what a
+fresh `scan` writes. The autouse fixture of conftest.py fails any test that leaves a thread
+running, so every watcher here is stopped.
+
+The short soak runs by default; the long one (thousands of operations) only when the
+environment variable VAULTSYNC_SOAK=1 is set (it is also marked `slow`):
+    VAULTSYNC_SOAK=1 python -m pytest tests/test_watch.py -k long_soak
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import logging
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLE_VAULT, TODAY
+
+from vaultsync.errors import VaultsyncError
+from vaultsync.render import BEGIN, END
+from vaultsync.scan import scan
+from vaultsync.watch import Watcher
+
+DAY = dt.date.fromisoformat(TODAY)
+QUIET = 0.1
+TIMEOUT = 15.0
+OUTPUT = "Follow-ups.md"
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    root = tmp_path / "vault"
+    shutil.copytree(SAMPLE_VAULT, root, ignore=shutil.ignore_patterns(OUTPUT))
+    return root
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def index(root: Path) -> str:
+    try:
+        return (root / OUTPUT).read_text("utf-8")
+    except FileNotFoundError:
+        return ""
+
+
+def expected(root: Path, day: dt.date = DAY) -> str:
+    """What a fresh `vaultsync scan` would leave in Follow-ups.md now."""
+    return scan(root, day, dry_run=True).text
+
+
+def settles(root: Path, day: dt.date = DAY) -> bool:
+    """Follow-ups.md ends up exactly as a fresh scan writes it."""
+    return wait_until(lambda: index(root) == expected(root, day))
+
+
+@contextmanager
+def watching(root: Path, **options: Any) -> Iterator[Watcher]:
+    """A Watcher running in a background thread, ready, and stopped (and joined) at the end."""
+    options.setdefault("quiet_period", QUIET)
+    options.setdefault("today", lambda: DAY)
+    watcher = Watcher(root, **options)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            watcher.run()
+        except BaseException as exc:  # handed to the test's thread below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name="watcher-under-test")
+    thread.start()
+    try:
+        assert wait_until(lambda: watcher.ready.is_set() or not thread.is_alive())
+        if errors:
+            raise errors[0]
+        yield watcher
+    finally:
+        watcher.stop()
+        thread.join(TIMEOUT)
+    assert not thread.is_alive(), "the watcher did not stop"
+    if errors:
+        raise errors[0]
+
+
+def quiet_for(watcher: Watcher, seconds: float = 1.0) -> tuple[int, int]:
+    """Let the watcher idle, then say how many (updates, writes) it has made."""
+    time.sleep(seconds)
+    return watcher.updates, watcher.writes
+
+
+def meeting(
+    person: str = "Zed Newman", introducer: str = "Ben Adler", day: str = "2026-11-20"
+) -> str:
+    return (
+        f'---\ndate: {day}\npeople: "[[{person}]]"\nintroduced_by: "[[{introducer}]]"\n---\n'
+        f"Met {person}.\n"
+    )
+
+
+# -- the ways editors and sync clients save a note ----------------------------------------
+
+
+def in_place(path: Path, text: str) -> None:  # Obsidian, most editors
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def write_then_rename(path: Path, text: str) -> None:  # VS Code, sync clients, atomic savers
+    temp = path.with_name(f".{path.name}.tmp{random.randrange(10**6)}")
+    temp.write_text(text, "utf-8")
+    os.replace(temp, path)
+
+
+def vim(path: Path, text: str) -> None:  # swap file, `4913` probe, backup by rename, new file
+    swap = path.with_name(f".{path.name}.swp")
+    swap.write_bytes(b"vim swap")
+    probe = path.with_name("4913")
+    probe.write_bytes(b"")
+    probe.unlink()
+    backup = path.with_name(path.name + "~")
+    if path.exists():
+        os.rename(path, backup)
+    path.write_text(text, "utf-8")
+    backup.unlink(missing_ok=True)
+    swap.unlink()
+
+
+def delete_then_create(path: Path, text: str) -> None:
+    path.unlink(missing_ok=True)
+    path.write_text(text, "utf-8")
+
+
+SAVES = [in_place, write_then_rename, vim, delete_then_create]
+
+
+# -- tests ------------------------------------------------------------------------------------
+
+
+def test_first_scan_writes_the_index_and_its_own_write_wakes_nothing(vault: Path) -> None:
+    with watching(vault) as watcher:
+        assert index(vault) == expected(vault)
+        assert watcher.writes == 1
+        assert quiet_for(watcher) == (0, 1), "the watcher reacted to its own write"
+    assert not list(vault.glob(".vaultsync-*.tmp"))
+
+
+@pytest.mark.parametrize("save", SAVES, ids=lambda f: f.__name__)
+def test_every_save_pattern_updates_the_index(
+    vault: Path, save: Callable[[Path, str], None]
+) -> None:
+    existing = vault / "Meetings" / "2026-10-02 Coffee with Ben Adler.md"
+    new = vault / "Meetings" / "2026-11-20 Intro to Zed.md"
+    with watching(vault) as watcher:
+        save(new, meeting())  # a new note
+        assert wait_until(lambda: "Intro to Zed" in index(vault))
+        assert settles(vault)
+        save(existing, existing.read_text("utf-8").replace("reported_back: true\n", ""))
+        assert settles(vault)
+        assert "Coffee with Ben Adler" in index(vault)
+        updates, writes = quiet_for(watcher, 0.5)
+        assert quiet_for(watcher, 0.5) == (updates, writes), "the watcher keeps updating"
+    assert not list(vault.rglob(".vaultsync-*.tmp"))
+
+
+def test_editor_temp_hidden_and_other_files_wake_nothing(vault: Path) -> None:
+    with watching(vault) as watcher:
+        meetings = vault / "Meetings"
+        for name in (".x.md.swp", "x.md~", "4913", "#x.md#", ".#x.md", "x.md.tmp",
+                     "x.md.crdownload", "x.md.part", "~$x.docx", "picture.png"):
+            (meetings / name).write_bytes(b"---\npeople: [[Zed]]\n---\n")
+        (vault / ".obsidian" / "workspace.json").write_text("{}", "utf-8")
+        (vault / ".trash" / "2026-11-20 Gone.md").write_text(meeting(), "utf-8")
+        (vault / "Templates" / "New template.md").write_text(meeting(), "utf-8")
+        (vault / ".vaultsync-leftover.tmp").write_text("x", "utf-8")
+        assert quiet_for(watcher) == (0, 1)
+
+
+def test_moves_of_notes(vault: Path) -> None:
+    note = vault / "Meetings" / "2026-11-20 Intro to Zed.md"
+    note.write_text(meeting(), "utf-8")
+    with watching(vault):
+        assert "Intro to Zed" in index(vault)
+        renamed = note.with_name("2026-11-20 Zed intro call.md")
+        os.rename(note, renamed)
+        assert settles(vault)
+        assert "Zed intro call" in index(vault) and "Intro to Zed" not in index(vault)
+        (vault / "Calls").mkdir()
+        moved = vault / "Calls" / renamed.name
+        os.rename(renamed, moved)
+        assert settles(vault)
+        assert "Calls/2026-11-20 Zed intro call" in index(vault)
+        os.rename(moved, vault / ".trash" / moved.name)  # Obsidian's delete
+        assert settles(vault)
+        assert "Zed intro call" not in index(vault)
+        os.rename(vault / ".trash" / moved.name, moved)  # and its undo
+        assert settles(vault)
+        assert "Zed intro call" in index(vault)
+
+
+@pytest.mark.parametrize("polling", [False, True], ids=["native", "polling"])
+def test_folder_rename_and_edit(vault: Path, polling: bool) -> None:
+    with watching(vault, polling=polling, poll_interval=0.1) as watcher:
+        before = index(vault)
+        os.rename(vault / "Meetings", vault / "Meetings 2026")
+        assert settles(vault)
+        assert "Meetings 2026/" in index(vault) and index(vault) != before
+        assert "[[Meetings/" not in index(vault)
+        note = vault / "Meetings 2026" / "2026-11-20 Intro to Zed.md"
+        in_place(note, meeting())
+        assert settles(vault)
+        assert "Meetings 2026/2026-11-20 Intro to Zed" in index(vault)
+        os.rename(vault / "Meetings 2026", vault / "Old")
+        assert settles(vault)
+        assert watcher.writes >= 3
+
+
+def test_folders_created_with_notes_in_them(vault: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere" / "Trip"
+    (outside / "Day 1").mkdir(parents=True)
+    (outside / "Day 1" / "2026-11-21 Lunch with Yan.md").write_text(meeting("Yan Li"), "utf-8")
+    (outside / "2026-11-22 Dinner with Xu.md").write_text(meeting("Xu Wei"), "utf-8")
+    with watching(vault):
+        os.rename(outside, vault / "Trip")  # moved in from outside the vault
+        assert settles(vault)
+        assert "Lunch with Yan" in index(vault) and "Dinner with Xu" in index(vault)
+        deep = vault / "Conference" / "Day 2" / "Sessions"
+        deep.mkdir(parents=True)  # notes written at once into fresh folders
+        (deep / "2026-11-23 Panel with Vic.md").write_text(meeting("Vic Oda"), "utf-8")
+        shutil.copytree(vault / "Trip", vault / "Trip copy")
+        assert settles(vault)
+        assert "Panel with Vic" in index(vault) and "Trip copy/Day 1" in index(vault)
+        shutil.rmtree(vault / "Trip")
+        os.rename(vault / "Conference", tmp_path / "elsewhere" / "Conference")  # moved out
+        assert settles(vault)
+        assert "Trip/" not in index(vault) and "Panel with Vic" not in index(vault)
+
+
+def test_deleting_and_recreating_every_note(vault: Path) -> None:
+    notes = {p: p.read_bytes() for p in vault.rglob("*.md") if p.name != OUTPUT}
+    with watching(vault):
+        full = index(vault)
+        for path in notes:
+            path.unlink()
+        assert settles(vault)
+        assert "Report back" not in index(vault)
+        for path, data in notes.items():
+            path.write_bytes(data)
+        assert wait_until(lambda: index(vault) == full)
+
+
+def test_a_burst_of_500_notes_gives_one_or_few_writes(vault: Path) -> None:
+    with watching(vault, quiet_period=0.3) as watcher:
+        folder = vault / "Imported"
+        folder.mkdir()
+        for i in range(500):
+            person = f"Person {i % 37}"
+            (folder / f"2026-11-{1 + i % 28:02d} Meeting {i}.md").write_text(
+                meeting(person, "Ben Adler" if i % 2 else "Aisha Karim"), "utf-8"
+            )
+        assert settles(vault)
+        assert "Meeting 499" in index(vault)
+        assert 2 <= watcher.writes <= 4, f"{watcher.writes - 1} writes for one burst"
+
+
+def test_configuration_changes_are_applied_and_a_bad_one_is_kept_out(
+    vault: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="vaultsync")
+    config = vault / ".vaultsync.toml"
+    with watching(vault):
+        assert "```mermaid" in index(vault)
+        config.write_text("graph = false\n", "utf-8")
+        assert settles(vault)
+        assert "```mermaid" not in index(vault)
+
+        good = index(vault)
+        config.write_text("graph = 'maybe'\n", "utf-8")
+        assert wait_until(lambda: "keeping the last good configuration" in caplog.text)
+        assert "`graph` must be true or false" in caplog.text
+        assert index(vault) == good
+        note = vault / "Meetings" / "2026-11-20 Intro to Zed.md"
+        note.write_text(meeting(), "utf-8")  # still read, under the last good configuration
+        assert wait_until(lambda: "Intro to Zed" in index(vault))
+        assert "```mermaid" not in index(vault)
+
+        config.write_text('ignore = ["Meetings/**"]\n', "utf-8")
+        assert settles(vault)
+        assert "Intro to Zed" not in index(vault) and "```mermaid" in index(vault)
+
+        config.unlink()
+        templates = vault / ".obsidian" / "templates.json"
+        templates.write_text('{"folder": "Meetings"}', "utf-8")  # Obsidian's setting moved
+        assert settles(vault)
+        assert "Intro to Zed" not in index(vault)
+        templates.write_text('{"folder": "Templates"}', "utf-8")
+        assert settles(vault)
+        assert "Intro to Zed" in index(vault)
+
+
+def test_a_new_day_re_renders_without_any_edit(vault: Path) -> None:
+    days = [DAY]
+    with watching(vault, today=lambda: days[-1]) as watcher:
+        assert index(vault) == expected(vault, DAY)
+        later = DAY + dt.timedelta(days=40)
+        assert expected(vault, later) != index(vault)
+        days.append(later)
+        assert settles(vault, later)
+        assert watcher.writes == 2
+
+
+def test_the_users_text_outside_the_markers_is_kept(vault: Path) -> None:
+    output = vault / OUTPUT
+    with watching(vault) as watcher:
+        text = output.read_text("utf-8")
+        mine = "# My follow-ups\nWritten by me.\n\n" + text + "\n## Notes\n- call mom\n"
+        output.write_text(mine, "utf-8")  # the user edits around the block
+        time.sleep(0.5)
+        assert output.read_text("utf-8") == mine
+        assert watcher.writes == 1  # re-rendered from a fresh read: nothing to change
+        inside = mine.replace(END, "- [ ] stray line typed inside the block\n" + END)
+        output.write_text(inside, "utf-8")  # the block is vaultsync's: it is restored
+        assert wait_until(lambda: output.read_text("utf-8") == mine)
+        (vault / "Meetings" / "2026-11-20 Intro to Zed.md").write_text(meeting(), "utf-8")
+        assert settles(vault)
+        final = output.read_text("utf-8")
+        assert final.startswith("# My follow-ups\nWritten by me.\n\n" + BEGIN)
+        assert final.endswith(END + "\n\n## Notes\n- call mom\n") and "Intro to Zed" in final
+
+
+def test_a_failed_update_is_logged_and_watching_goes_on(
+    vault: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="vaultsync")
+    output = vault / OUTPUT
+    with watching(vault):
+        output.write_text("My own list, no markers.\n", "utf-8")
+        assert wait_until(lambda: "will not touch it" in caplog.text)
+        (vault / "Meetings" / "2026-11-20 Intro to Zed.md").write_text(meeting(), "utf-8")
+        time.sleep(0.5)
+        assert output.read_text("utf-8") == "My own list, no markers.\n"
+        output.write_text(f"My own list.\n{BEGIN}\n{END}\n", "utf-8")
+        assert settles(vault)
+        assert output.read_text("utf-8").startswith("My own list.\n")
+        assert "Intro to Zed" in index(vault)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("updated")]
+    assert any("Follow-ups.md edited" in line and " open, " in line for line in lines)
+
+
+def test_one_log_line_per_update(vault: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="vaultsync")
+    with watching(vault):
+        (vault / "Meetings" / "2026-11-20 Intro to Zed.md").write_text(meeting(), "utf-8")
+        assert wait_until(lambda: "Intro to Zed" in index(vault))
+        assert wait_until(lambda: "note read" in caplog.text)
+    updates = [r.getMessage() for r in caplog.records if "note read" in r.getMessage()]
+    assert len(updates) == 1
+    assert updates[0].startswith("updated Follow-ups.md: 1 note read (Meetings/2026-11-20 Intro")
+    assert updates[0].endswith(" overdue") and " open, " in updates[0]
+
+
+def test_renames_that_change_only_case(vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The exact-spelling check exists for disks that ignore case (macOS, Windows); forced on
+    # here, on a disk that does not, it must still give what a fresh scan gives.
+    monkeypatch.setattr("vaultsync.watch.folds_case", lambda root: True)
+    with watching(vault):
+        os.rename(vault / "People" / "Ben Adler.md", vault / "People" / "ben adler.md")
+        assert settles(vault)
+        assert "People/ben adler" in index(vault)
+        os.rename(vault / "Meetings", vault / "meetings")
+        assert settles(vault)
+        assert "[[meetings/" in index(vault) and "[[Meetings/" not in index(vault)
+        in_place(vault / "meetings" / "2026-11-20 Intro to Zed.md", meeting())
+        assert settles(vault)
+
+
+def test_a_symbolic_link_is_not_followed(vault: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.md"
+    outside.write_text(meeting("Hidden Person"), "utf-8")
+    with watching(vault):
+        (vault / "Meetings" / "2026-11-20 Linked.md").symlink_to(outside)
+        (vault / "Linked folder").symlink_to(tmp_path, target_is_directory=True)
+        (vault / "Meetings" / "2026-11-20 Intro to Zed.md").write_text(meeting(), "utf-8")
+        assert wait_until(lambda: "Intro to Zed" in index(vault))
+        assert settles(vault)
+        assert "Hidden Person" not in index(vault)
+
+
+def test_the_inotify_limit_says_what_to_do(vault: Path) -> None:
+    def exhausted() -> Any:
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    with pytest.raises(VaultsyncError) as caught:
+        Watcher(vault, observer_factory=exhausted).run()
+    message = str(caught.value)
+    assert "--polling" in message and "sudo sysctl fs.inotify.max_user_watches=" in message
+
+
+def test_stop_is_prompt_even_in_a_burst(vault: Path) -> None:
+    with watching(vault, quiet_period=0.05) as watcher:
+        for i in range(200):
+            (vault / f"2026-11-20 Burst {i}.md").write_text(meeting(f"P{i}"), "utf-8")
+        started = time.monotonic()
+        watcher.stop()
+        assert time.monotonic() - started < 2
+        assert watcher.finished.is_set()
+    assert not list(vault.glob(".vaultsync-*.tmp"))
+
+
+# -- the command, as a real process ------------------------------------------------------------
+
+
+def _vaultsync(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
+    command = [sys.executable, "-c", "from vaultsync.cli import main; main()", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **kwargs)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_ends_the_watch_cleanly(vault: Path, signum: int) -> None:
+    process = _vaultsync("watch", str(vault), "--quiet-period", "0.05")
+    try:
+        assert wait_until(lambda: (vault / OUTPUT).exists() or process.poll() is not None)
+        assert process.poll() is None, process.communicate()
+        for i in range(100):  # keep it busy: the signal lands during an update, or between
+            (vault / f"2026-11-20 Late {i}.md").write_text(meeting(f"Q{i}"), "utf-8")
+        time.sleep(0.1)
+        started = time.monotonic()
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=5)
+        took = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert took < 2, f"took {took:.2f} s to stop"
+    assert "Traceback" not in err and "watching" in err
+    assert not list(vault.rglob(".vaultsync-*.tmp"))
+
+
+def test_watch_of_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    process = _vaultsync("watch", str(tmp_path / "nope"))
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "is not a folder" in err and "Traceback" not in err
+
+
+# -- soak ---------------------------------------------------------------------------------------
+
+
+def soak(root: Path, operations: int, seed: int) -> None:
+    """Random creations, edits (every save pattern), renames and deletions of notes and folders."""
+    rng = random.Random(seed)
+    people = [p.stem for p in (root / "People").glob("*.md")] + ["Zed", "Yan", "Xu"]
+    folders = [root / "Soak"]
+    folders[0].mkdir()
+
+    def notes() -> list[Path]:
+        return [p for f in folders if f.exists() for p in f.rglob("*.md")]
+
+    for step in range(operations):
+        action = rng.random()
+        existing = notes()
+        folder = rng.choice([f for f in folders if f.exists()] or [root])
+        if action < 0.35 or not existing:
+            day = f"2026-{rng.randint(9, 12):02d}-{rng.randint(1, 28):02d}"
+            path = folder / f"{day} Soak {step}.md"
+            rng.choice(SAVES)(path, meeting(rng.choice(people), rng.choice(people), day))
+        elif action < 0.6:
+            path = rng.choice(existing)
+            text = meeting(rng.choice(people), rng.choice(people))
+            if rng.random() < 0.3:
+                due = f"2026-12-0{rng.randint(1, 9)}"
+                text += f"- [ ] report back to [[{rng.choice(people)}]] 📅 {due}\n"
+            rng.choice(SAVES)(path, text)
+        elif action < 0.75:
+            path = rng.choice(existing)
+            os.rename(path, folder / f"2026-11-{rng.randint(1, 28):02d} Renamed {step}.md")
+        elif action < 0.85:
+            rng.choice(existing).unlink()
+        elif action < 0.92:
+            new = folder / f"Sub {step}"
+            new.mkdir()
+            folders.append(new)
+            for i in range(rng.randint(0, 5)):
+                (new / f"2026-11-{i + 1:02d} In sub {step}-{i}.md").write_text(
+                    meeting(rng.choice(people)), "utf-8"
+                )
+        elif action < 0.97 and len(folders) > 1:
+            old = rng.choice(folders[1:])
+            if old.exists():
+                new = old.with_name(old.name + " moved")
+                os.rename(old, new)
+                folders = [
+                    new / f.relative_to(old) if f.is_relative_to(old) else f for f in folders
+                ]
+        elif len(folders) > 1:
+            old = rng.choice(folders[1:])
+            shutil.rmtree(old, ignore_errors=True)
+        if rng.random() < 0.05:
+            time.sleep(rng.uniform(0.05, 0.3))  # let some batches land mid-soak
+
+
+@pytest.mark.parametrize("polling", [False, True], ids=["native", "polling"])
+def test_short_soak_ends_equal_to_a_fresh_scan(vault: Path, polling: bool) -> None:
+    operations = 300 if not polling else 120
+    with watching(vault, polling=polling, poll_interval=0.1, quiet_period=0.05) as watcher:
+        soak(vault, operations, seed=7 + polling)
+        assert settles(vault)
+        assert watcher.writes > 1
+    assert not list(vault.rglob(".vaultsync-*.tmp"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("VAULTSYNC_SOAK") != "1", reason="set VAULTSYNC_SOAK=1 to run")
+def test_long_soak_ends_equal_to_a_fresh_scan(vault: Path) -> None:
+    with watching(vault, quiet_period=0.05):
+        for round_ in range(10):
+            soak_root = vault / "Soak"
+            if soak_root.exists():
+                shutil.rmtree(soak_root)
+            soak(vault, 1000, seed=100 + round_)
+            assert settles(vault, DAY)

@@ -1,0 +1,162 @@
+"""`vaultsync service`: run `vaultsync watch` in the background, as a systemd user unit on Linux
+or a launchd agent on macOS, for one vault.
+
+Everything here is pure but `find_executable` and `install_service`; the home folder and the
+executable are parameters, so that tests write into a temporary home.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import plistlib
+import re
+import shutil
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import RefusedWrite, UsageError
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    path: Path  # where the definition goes
+    text: str
+    commands: tuple[str, ...]  # enable and start it, check it, read its log
+
+
+def slug(vault: Path) -> str:
+    """A name for the service from the vault folder's name: `Work Notes` gives `work-notes`."""
+    ascii_name = unicodedata.normalize("NFKD", vault.name).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-")
+    digest = hashlib.sha1(str(vault).encode("utf-8", "surrogateescape")).hexdigest()
+    return name or "vault-" + digest[:8]
+
+
+def find_executable() -> str:
+    """The `vaultsync` script of this installation (a virtualenv's, pipx's), else on PATH."""
+    beside = Path(sys.executable).parent / "vaultsync"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return os.path.abspath(beside)
+    found = shutil.which("vaultsync")
+    if found:
+        return os.path.abspath(found)
+    raise UsageError(
+        "cannot find the `vaultsync` program to run in the background; install it with "
+        "`pipx install vaultsync` (or `pip install --user vaultsync`) and try again"
+    )
+
+
+def _systemd_quote(arg: str) -> str:
+    # systemd expands `%` specifiers and `$` variables in ExecStart, and unquotes C-style.
+    escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return f'"{escaped}"'
+
+
+def systemd_unit(executable: str, vault: Path) -> str:
+    command = " ".join(_systemd_quote(a) for a in (executable, "watch", str(vault), "--quiet"))
+    return (
+        "[Unit]\n"
+        f"Description=vaultsync: keep Follow-ups.md current in {str(vault).replace('%', '%%')}\n"
+        "\n"
+        "[Service]\n"
+        "Type=simple\n"
+        f"ExecStart={command}\n"
+        # A bad configuration or a refused write at start exits 2 or 3; retry calmly.
+        "Restart=on-failure\n"
+        "RestartSec=30\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=default.target\n"
+    )
+
+
+def launchd_plist(label: str, executable: str, vault: Path, log_file: Path) -> str:
+    data = {
+        "Label": label,
+        "ProgramArguments": [executable, "watch", str(vault), "--quiet"],
+        "RunAtLoad": True,
+        "KeepAlive": {"SuccessfulExit": False},  # restart after a crash, not after a stop
+        "ThrottleInterval": 30,
+        "StandardOutPath": str(log_file),
+        "StandardErrorPath": str(log_file),
+    }
+    return plistlib.dumps(data, sort_keys=False).decode("utf-8")
+
+
+def default_platform() -> str:
+    if sys.platform.startswith("linux"):
+        return "linux"
+    if sys.platform == "darwin":
+        return "macos"
+    raise UsageError(
+        f"no background service for {sys.platform}: run `vaultsync watch` from a scheduled "
+        "task, or choose `--platform linux` or `--platform macos` to print one anyway"
+    )
+
+
+def service_for(
+    vault: Path,
+    *,
+    platform: str | None = None,
+    executable: str | None = None,
+    home: Path | None = None,
+) -> Service:
+    """The service definition that runs `vaultsync watch` for `vault`, and where it goes."""
+    if not vault.is_dir():
+        raise UsageError(f"{vault} is not a folder: give the path of your vault")
+    vault = Path(os.path.abspath(vault))
+    if "\n" in str(vault) or "\r" in str(vault):
+        raise UsageError(f"{vault!r}: a service cannot name a folder with a line break in it")
+    platform = platform or default_platform()
+    executable = executable or find_executable()
+    home = home if home is not None else Path.home()
+    name = slug(vault)
+    if platform == "linux":
+        unit = f"vaultsync-{name}.service"
+        return Service(
+            home / ".config" / "systemd" / "user" / unit,
+            systemd_unit(executable, vault),
+            (
+                f"systemctl --user daemon-reload && systemctl --user enable --now {unit}",
+                f"systemctl --user status {unit}",
+                f"journalctl --user -u {unit} -f",
+            ),
+        )
+    if platform == "macos":
+        label = f"com.vaultsync.{name}"
+        path = home / "Library" / "LaunchAgents" / f"{label}.plist"
+        log_file = home / "Library" / "Logs" / f"vaultsync-{name}.log"
+        return Service(
+            path,
+            launchd_plist(label, executable, vault, log_file),
+            (
+                f'launchctl bootstrap gui/$(id -u) "{path}"',
+                f"launchctl print gui/$(id -u)/{label}",
+                f'tail -f "{log_file}"',
+            ),
+        )
+    raise UsageError(f"unknown platform {platform!r}: choose linux or macos")
+
+
+def install_service(service: Service, *, force: bool = False) -> str:
+    """Write the definition; `created`, `unchanged` or `replaced`. A different file already
+    there is left alone unless `force`: it may be another vault's, or edited by hand."""
+    try:
+        existing = service.path.read_text("utf-8")
+    except FileNotFoundError:
+        existing = None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RefusedWrite(f"cannot read {service.path}: {exc}") from None
+    if existing == service.text:
+        return "unchanged"
+    if existing is not None and not force:
+        raise RefusedWrite(
+            f"{service.path} exists with other content (another vault of the same name, or "
+            "edited by hand); compare it with `vaultsync service`, then use --force to replace it"
+        )
+    service.path.parent.mkdir(parents=True, exist_ok=True)
+    service.path.write_text(service.text, "utf-8")
+    return "created" if existing is None else "replaced"

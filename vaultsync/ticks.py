@@ -1,0 +1,327 @@
+"""Ticked boxes in Follow-ups.md, recorded in the notes they came from.
+
+Every generated task line ends with its item's block id (`^vs-…`). A line ticked `[x]` is
+recorded as a report-back made today (`reported_back_to: "[[Person]] YYYY-MM-DD"` in the
+source note) or, for a reconnect, as today's contact (`last_contact` in the person note);
+`[-]` is recorded as `"[[Person]] won't"`, closed without a date. Then the block is
+regenerated and the item is closed. A tick that cannot be recorded stays ticked (the line is
+rendered ticked again) with a warning, so the user's answer is never lost.
+
+`done` is the command-line twin of a tick, for people who do not use Obsidian.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import UsageError
+from .followups import item_id
+from .model import FollowUp, Person, Report, ScanWarning
+from .record import (
+    LAST_CONTACT,
+    REPORTED_BACK_TO,
+    RecordError,
+    add_reported_back_to,
+    entry_text,
+    record_file,
+    reference,
+    set_last_contact,
+)
+from .render import BEGIN, END
+
+if TYPE_CHECKING:
+    from .scan import ScanResult, Vault
+
+DONE, WONT = "x", "-"
+_TICKED = re.compile(r"[ \t]*[-*+][ \t]+\[([xX-])\][ \t].*?\^(vs-[0-9a-f]{10})[ \t]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    id: str  # the block id, `vs-…`
+    mark: str  # DONE or WONT
+    line: int  # 1-based, in the output file as read
+    text: str  # the line as read, without its line break
+
+
+def find_ticks(text: str | None) -> list[Tick]:
+    """The generated task lines ticked `[x]`, `[X]` or `[-]`, one per id, in file order.
+
+    Only between one pair of markers: with none, or with broken ones, the file will not be
+    rewritten, so a tick recorded now would be recorded again at every scan.
+    """
+    if not text:
+        return []
+    lines = text.split("\n")
+    begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN]
+    ends = [i for i, line in enumerate(lines) if line.strip() == END]
+    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+        return []
+    found: dict[str, Tick] = {}
+    for number in range(begins[0] + 1, ends[0]):
+        match = _TICKED.fullmatch(lines[number].rstrip("\r"))
+        if match and match.group(2) not in found:
+            mark = WONT if match.group(1) == "-" else DONE
+            text = lines[number].rstrip("\r")
+            found[match.group(2)] = Tick(match.group(2), mark, number + 1, text)
+    return list(found.values())
+
+
+def describe(f: FollowUp) -> str:
+    if f.kind == "reconnect":
+        return f"Reconnect with {f.person.name}"
+    source = (f.source or "").rsplit("/", 1)[-1][:-3]
+    return f"Report back to {f.person.name} on {source}"
+
+
+def person_reference(person: Person, note_paths: Collection[str]) -> str:
+    """The person as a link that resolves to them: `[[Name]]` when no other note has that
+    file name, else `[[Folder/Name]]`; an unresolved person as the name the notes use."""
+    if person.note is None:
+        return reference(person.name)
+    stem = person.note.rsplit("/", 1)[-1][:-3].lower()
+    same = sum(1 for p in note_paths if p.rsplit("/", 1)[-1][:-3].lower() == stem)
+    return reference(person.name if same == 1 else person.note[:-3])
+
+
+def record(vault: Vault, f: FollowUp, mark: str, today: dt.date) -> str:
+    """Write one ticked follow-up into its note; the note's vault-relative path.
+
+    Raises RecordError when the note cannot be edited safely (gone, unreadable, broken
+    front matter, changed under us more than a few times in a row).
+    """
+    roles = vault.config.properties
+    if f.kind == "reconnect":
+        if mark == WONT:
+            raise RecordError(
+                "a reconnect cannot be marked `[-]`, only a contact can be recorded: tick it "
+                "`[x]` once you are in touch, or remove `keep_in_touch` from the person note"
+            )
+        rel = f.person.note
+        if rel is None:
+            raise RecordError("this person has no note to record the contact in")
+        names = roles.get("last_contact", (LAST_CONTACT,))
+        edit = partial(set_last_contact, on=today, names=names)
+    else:
+        assert f.source is not None
+        rel = f.source
+        who = person_reference(f.person, vault.notes)
+        entry = entry_text(who, None if mark == WONT else today)
+        names = roles.get("reported_back_to", (REPORTED_BACK_TO,))
+        edit = partial(add_reported_back_to, entry=entry, names=names)
+    record_file(vault.root / rel, edit)
+    return rel
+
+
+@dataclass(slots=True)
+class TickOutcome:
+    """What became of the ticks of one scan."""
+
+    keep: dict[str, str] = field(default_factory=dict)  # id -> mark its line keeps
+    orphans: list[str] = field(default_factory=list)  # ticked lines whose item is gone
+    warnings: list[ScanWarning] = field(default_factory=list)
+    recorded: dict[str, tuple[str, Tick, FollowUp]] = field(default_factory=dict)  # by id
+    pending: int = 0  # ticks a dry run would have recorded
+
+    @property
+    def notes(self) -> list[str]:
+        """The notes edited, to be read again."""
+        return sorted({rel for rel, _, _ in self.recorded.values()})
+
+    def settle(self, report: Report) -> None:
+        """After the notes are read again: a recorded item still open keeps its tick (and
+        says why), rather than lose the user's answer in silence."""
+        still_open = {f.id for f in report.followups}
+        for ident, (rel, tick, f) in self.recorded.items():
+            if ident in still_open:
+                self.keep[ident] = tick.mark
+                self.warnings.append(
+                    ScanWarning(
+                        rel,
+                        0,
+                        f"the tick on “{describe(f)}” was written into this note, but vaultsync "
+                        "still reads the item as open (does the link resolve to the person?); "
+                        "it stays ticked",
+                    )
+                )
+
+
+def apply_ticks(
+    vault: Vault, report: Report, ticks: list[Tick], today: dt.date, *, dry_run: bool = False
+) -> TickOutcome:
+    """Record each tick on an open item of `report` in its note (unless `dry_run`, or
+    `record_ticks` is off).
+
+    A tick on an item closed meanwhile (by hand, or by this tick on another machine) goes
+    with its line, as does one on a reconnect that is no longer due; a tick on an item that
+    is gone altogether (its note renamed or deleted before the tick was recorded) is kept
+    as it was written, with a warning, since it may be the only record of the answer.
+    """
+    out = TickOutcome()
+    open_items = {f.id: f for f in report.followups}
+    settled = {f.id for f in report.closed}
+    settled |= {item_id("reconnect", row.person.key) for row in report.people}
+    output = vault.config.output
+    for tick in ticks:
+        f = open_items.get(tick.id)
+        if f is None:
+            if tick.id not in settled:
+                out.orphans.append(tick.text)
+                out.warnings.append(
+                    ScanWarning(
+                        output,
+                        tick.line,
+                        f"a box is ticked (^{tick.id}) for an item vaultsync no longer finds: "
+                        "was its note renamed or deleted, or the person taken out of it? Record "
+                        "it in the note by hand if it still matters, then delete the line",
+                    )
+                )
+            continue
+        if not vault.config.record_ticks:
+            out.keep[tick.id] = tick.mark
+            out.warnings.append(
+                ScanWarning(
+                    output,
+                    tick.line,
+                    f"“{describe(f)}” is ticked, but `record_ticks = false` in .vaultsync.toml, "
+                    "so vaultsync leaves it alone: record it in the note by hand, or turn "
+                    "`record_ticks` on",
+                )
+            )
+            continue
+        if f.kind == "reconnect" and tick.mark == WONT:
+            out.keep[tick.id] = tick.mark
+            out.warnings.append(
+                ScanWarning(
+                    output,
+                    tick.line,
+                    f"“{describe(f)}” is marked `[-]`, but only a contact can be recorded for a "
+                    f"reconnect: tick it `[x]` once you are in touch, or remove `keep_in_touch` "
+                    f"from {f.person.note or f.person.name} to stop these reminders",
+                )
+            )
+            continue
+        if dry_run:
+            out.keep[tick.id] = tick.mark
+            out.pending += 1
+            continue
+        try:
+            rel = record(vault, f, tick.mark, today)
+        except RecordError as exc:
+            out.keep[tick.id] = tick.mark
+            target = f.source if f.kind != "reconnect" else f.person.note
+            out.warnings.append(
+                ScanWarning(
+                    target or output,
+                    0,
+                    f"the tick on “{describe(f)}” in {output} is not recorded in this note: "
+                    f"{exc}; it stays ticked and is tried again at the next scan",
+                )
+            )
+            continue
+        out.recorded[tick.id] = (rel, tick, f)
+    return out
+
+
+# -- the command line's twin -----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DoneResult:
+    followup: FollowUp
+    note: str | None  # the note written, None when the item was already closed
+    scan: ScanResult | None
+
+
+def _strip_link(text: str) -> str:
+    text = text.strip()
+    if text.startswith("[[") and text.endswith("]]"):
+        text = text[2:-2].split("|", 1)[0]
+    return text.strip()
+
+
+def _is_source(source: str, wanted: str, root: Path) -> bool:
+    """Whether `wanted` (a vault-relative path, a file name, with or without `.md`, or a
+    path to the file from the current folder) names the note `source`."""
+    name = _strip_link(wanted).replace("\\", "/")
+    on_disk = Path(wanted)
+    if on_disk.is_file():
+        with contextlib.suppress(ValueError):  # a file outside the vault is no source
+            name = on_disk.resolve().relative_to(root.resolve()).as_posix()
+    if name.lower().endswith(".md"):
+        name = name[:-3]
+    stem = source[:-3]
+    return name.lower() in (stem.lower(), stem.rsplit("/", 1)[-1].lower())
+
+
+def matching(
+    items: list[FollowUp], query: str, source: str | None, root: Path
+) -> list[FollowUp]:
+    """The items that `query` (an id, `^id`, or a person's name) and `source` name."""
+    wanted = query.strip().lstrip("^")
+    by_id = [f for f in items if f.id == wanted]
+    if by_id:
+        return by_id
+    name = _strip_link(query).lower()
+    found = [
+        f
+        for f in items
+        if name
+        in (f.person.name.lower(), f.person.display.lower(), (f.person.note or "")[:-3].lower())
+    ]
+    if source is not None:
+        found = [f for f in found if f.source is not None and _is_source(f.source, source, root)]
+    return found
+
+
+def done(
+    root: Path,
+    query: str,
+    today: dt.date,
+    *,
+    source: str | None = None,
+    wont: bool = False,
+) -> DoneResult:
+    """Record the open item that `query` names as reported back today (or `wont`), then
+    bring Follow-ups.md up to date, as ticking its box would. Raises UsageError when no
+    item or several match, RecordError when its note cannot be edited."""
+    from .scan import Vault
+
+    vault = Vault(root)
+    vault.load()
+    report = vault.report(today)
+    found = matching(report.followups, query, source, root)
+    if not found:
+        closed = matching(report.closed, query, source, root)
+        if len(closed) == 1:
+            return DoneResult(closed[0], None, None)
+        where = f" from {source}" if source else ""
+        raise UsageError(
+            f"no open follow-up matches {query!r}{where}: give an id (`^vs-…` at the end of "
+            "its line in Follow-ups.md) or a person's name as in their note's file name"
+        )
+    if len(found) > 1:
+        listed = "\n".join(
+            f"  {f.id}  {describe(f)}" + (f" (due {f.due.isoformat()})" if f.due else "")
+            for f in found
+        )
+        raise UsageError(
+            f"{query!r} matches {len(found)} open follow-ups:\n{listed}\n"
+            "say which with `--source NOTE`, or give its id"
+        )
+    f = found[0]
+    if wont and f.kind == "reconnect":
+        raise UsageError(
+            "`--wont` is for report-backs; a reconnect is closed by a contact: run it without "
+            "`--wont` once you are in touch, or remove `keep_in_touch` from the person note"
+        )
+    rel = record(vault, f, WONT if wont else DONE, today)
+    vault.refresh([rel])
+    return DoneResult(f, rel, vault.write(today))

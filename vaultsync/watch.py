@@ -1,0 +1,452 @@
+"""`vaultsync watch`: keep Follow-ups.md current while the user writes, for days on end.
+
+Watch mode only decides *when* to run the scan pipeline and which notes to read again:
+
+- the watchdog handler runs in the observer's thread and only queues what it saw;
+- the loop (in the caller's thread) drains the queue, sorts each path with `classify` (pure,
+  the same skip rules as a full scan), and waits until nothing relevant arrived for the quiet
+  period, so that a burst (a `git pull`, a sync catching up) gives one update;
+- then it re-reads just the notes and folders touched, recomputes, and writes the file only
+  when its bytes change. Its own writes are recognised by their bytes and never acted on.
+
+It also wakes a few times a second to notice a stop request and a new day (overdue counts
+move at midnight), and it survives a failed update by logging it and going on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import itertools
+import logging
+import os
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .config import CONFIG_FILE, load_config
+from .errors import VaultsyncError
+from .output import TEMP_PREFIX, read_text
+from .scan import Vault
+from .vault import Layout
+
+if TYPE_CHECKING:
+    from watchdog.events import FileSystemEvent
+    from watchdog.observers.api import BaseObserver
+
+log = logging.getLogger("vaultsync")
+
+Kind = Literal["note", "folder", "config", "output", "ignore"]
+
+# Files whose change changes which notes are read or how (SPEC §2, §11).
+CONFIG_FILES = frozenset({
+    CONFIG_FILE,
+    ".obsidian/templates.json",
+    ".obsidian/plugins/templater-obsidian/data.json",
+})
+_CONFIG_FOLDERS = frozenset(
+    "/".join(path.split("/")[:i]) for path in CONFIG_FILES for i in range(1, path.count("/") + 1)
+)
+# Swap, backup, lock and partial-download files of editors, office suites, browsers and sync
+# clients. None of these shapes can end in `.md`, so no note a full scan reads is ever lost.
+_EDITOR_TEMP = re.compile(
+    r"~\$.*(?<!\.md)|\.#.*|#.*#|4913|.*~|.*\.(?:sw[a-px]|tmp|crdownload|part|kate-swp)"
+    r"|.*___jb_(?:tmp|old)___",
+    re.IGNORECASE | re.DOTALL,
+)
+
+WAKE_SECONDS = 0.25  # how often the loop looks at the stop request and the clock
+MAX_DELAY_SECONDS = 10.0  # a stream of changes that never goes quiet still updates this often
+RELOADED = "configuration reloaded, every note read again"
+
+
+def is_editor_temp(name: str) -> bool:
+    return bool(_EDITOR_TEMP.fullmatch(name))
+
+
+def classify(rel: str, layout: Layout, *, is_dir: bool = False) -> Kind:
+    """What a change at vault-relative `rel` means for the index.
+
+    `note`: re-read this path (created, changed or gone); `folder`: re-walk this subtree
+    (created, moved in or out, deleted); `config`: reload the configuration; `output`: our
+    own file (ours if its bytes are what we wrote, else the user edited it); `ignore`: the
+    rest, from hidden folders to editor swap files and vaultsync's own temporary files.
+    """
+    if not rel or rel == "." or rel.startswith("../"):
+        return "ignore"
+    if is_dir:
+        if rel in _CONFIG_FOLDERS:
+            return "config"  # `.obsidian` replaced as a whole, by a sync client say
+        return "ignore" if layout.skips_folder(rel) else "folder"
+    if rel in CONFIG_FILES:
+        return "config"
+    if rel.lower() == layout.output.lower():
+        return "output"
+    name = rel.rsplit("/", 1)[-1]
+    if name.startswith(TEMP_PREFIX) or is_editor_temp(name):
+        return "ignore"
+    return "note" if layout.skip_reason(rel) is None else "ignore"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One path of one watchdog event, as the handler queues it."""
+
+    what: str  # watchdog's event type: created, modified, moved, deleted, closed…
+    rel: str
+    is_dir: bool
+
+
+@dataclass(slots=True)
+class Batch:
+    """What a burst of changes asks for, deduplicated."""
+
+    notes: set[str] = field(default_factory=set)
+    folders: set[str] = field(default_factory=set)
+    config: bool = False
+    output: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.notes or self.folders or self.config or self.output)
+
+
+class _Stopped(Exception):
+    """Raised from the progress callback to abandon a long (re)load when asked to stop."""
+
+
+def _limit_error(exc: OSError, root: Path) -> VaultsyncError:
+    if exc.errno == errno.EMFILE:
+        what, knob, value = "inotify instance limit", "fs.inotify.max_user_instances", 1024
+    else:
+        what, knob, value = "inotify watch limit", "fs.inotify.max_user_watches", 524288
+    return VaultsyncError(
+        f"cannot watch {root}: the {what} of this system is reached (one watch per folder); "
+        f"run `vaultsync watch --polling` instead, or raise the limit with "
+        f"`sudo sysctl {knob}={value}` (add `{knob}={value}` to /etc/sysctl.d/90-inotify.conf "
+        "to keep it after a reboot)"
+    )
+
+
+class Watcher:
+    """Runs the scan pipeline again whenever the vault changes, until `stop()`."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        polling: bool = False,
+        quiet_period: float = 0.3,
+        today: Callable[[], dt.date] = dt.date.today,
+        stop_event: threading.Event | None = None,
+        poll_interval: float = 1.0,
+        observer_factory: Callable[[], BaseObserver] | None = None,
+    ) -> None:
+        # The real path: inotify would watch a symbolic link to the vault, not the vault.
+        self.root = Path(os.path.realpath(root))
+        self.polling = polling
+        self.quiet_period = quiet_period
+        self.today = today
+        self.stop_event = stop_event if stop_event is not None else threading.Event()
+        self.poll_interval = poll_interval
+        self._factory = observer_factory
+        self.ready = threading.Event()  # set once the first scan is written and events flow
+        self.finished = threading.Event()
+        self.writes = 0  # times Follow-ups.md was written
+        self.updates = 0  # batches applied after the first scan
+        self.vault: Vault | None = None
+        self._queue: queue.SimpleQueue[Change] = queue.SimpleQueue()
+        self._written: str | None = None  # the output's text as we last wrote or found it
+        self._day: dt.date | None = None
+        self._thread: threading.Thread | None = None
+        self._folds_case = folds_case(self.root)
+
+    # -- the observer's thread -------------------------------------------------------------
+
+    def _on_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write") or (
+            event.is_directory and event.event_type == "modified"
+        ):
+            return  # a folder is "modified" whenever a file in it is: the file says more
+        for path in (event.src_path, event.dest_path):
+            if path:
+                rel = os.path.relpath(os.fsdecode(path), self.root).replace(os.sep, "/")
+                self._queue.put(Change(event.event_type, rel, event.is_directory))
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Scan, then keep the index current until `stop()` (or the stop event) says so.
+
+        Raises VaultsyncError when the vault cannot be watched or its first scan fails (a bad
+        configuration, an output file that is not ours); later failures are only logged.
+        """
+        self._thread = threading.current_thread()
+        try:
+            observer = self._start_observer()
+            try:
+                self._loop(observer)
+            except _Stopped:
+                pass
+            finally:
+                observer.stop()
+                observer.join(timeout=5)
+                log.info("stopped watching %s", self.root)
+        finally:
+            self.finished.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the loop to end; from another thread, also wait until it has (observer joined)."""
+        self.stop_event.set()
+        if self._thread not in (None, threading.current_thread()):
+            self.finished.wait(timeout)
+
+    def _loop(self, observer: BaseObserver) -> None:
+        day = self.today()
+        self.vault = Vault(self.root)
+        self.vault.load(self._progress)
+        self._write(day, f"scanned {len(self.vault.notes)} notes")
+        mode = "polling" if self.polling else "native events"
+        log.info("watching %s (%s, quiet period %.2g s)", self.root, mode, self.quiet_period)
+        self.ready.set()
+        while not self.stop_event.is_set():
+            self._check(observer)
+            batch = self._collect()
+            day = self.today()
+            if self.stop_event.is_set():
+                break
+            if batch or day != self._day:
+                self.updates += 1
+                try:
+                    self._apply(batch, day)
+                except _Stopped:
+                    raise
+                except VaultsyncError as exc:
+                    log.error("update failed: %s; still watching", exc)
+                except Exception:  # one bad update must not end days of watching
+                    log.exception("update failed; still watching")
+
+    def _collect(self) -> Batch:
+        """The changes of one burst: wait for the first, then until none came for the quiet
+        period (or MAX_DELAY_SECONDS passed); empty after WAKE_SECONDS without any."""
+        batch = Batch()
+        start = time.monotonic()
+        first = last = 0.0
+        while not self.stop_event.is_set():
+            now = time.monotonic()
+            if not batch and now - start >= WAKE_SECONDS:
+                return batch  # even amid a stream of ignored events (`.git`, `.obsidian`)
+            if batch and (now - last >= self.quiet_period or now - first >= MAX_DELAY_SECONDS):
+                return batch
+            wait = start + WAKE_SECONDS - now if not batch else last + self.quiet_period - now
+            try:
+                change = self._queue.get(timeout=min(max(wait, 0.001), WAKE_SECONDS))
+            except queue.Empty:
+                continue
+            if self._add(batch, change):
+                last = time.monotonic()
+                first = first or last
+        return batch
+
+    def _add(self, batch: Batch, change: Change) -> bool:
+        """Put a change into the batch; False when it does not matter (no wait for it)."""
+        assert self.vault is not None
+        kind = classify(change.rel, self.vault.layout, is_dir=change.is_dir)
+        log.debug("%s %s%s: %s", change.what, change.rel, "/" if change.is_dir else "", kind)
+        if kind == "note":
+            batch.notes.add(change.rel)
+        elif kind == "folder":
+            batch.folders.add(change.rel)
+        elif kind == "config":
+            batch.config = True
+        elif kind == "output":
+            if read_text(self.vault.output) == self._written:
+                return False  # our own write (or a touch that changed nothing)
+            batch.output = True
+        return kind != "ignore"
+
+    def _apply(self, batch: Batch, day: dt.date) -> None:
+        assert self.vault is not None
+        what: list[str] = []
+        config = self._reload_config() if batch.config else None
+        if config:
+            what.append(config)
+        if config != RELOADED:
+            changed = self._refresh(batch)
+            read = [p for p in changed if p in self.vault.notes]
+            gone = [p for p in changed if p not in self.vault.notes]
+            for paths, verb in ((read, "read"), (gone, "gone")):
+                if paths:
+                    shown = ", ".join(paths[:3]) + (", …" if len(paths) > 3 else "")
+                    what.append(f"{len(paths)} note{'s' * (len(paths) != 1)} {verb} ({shown})")
+        if batch.output:
+            what.append(f"{self.vault.config.output} edited")
+        if day != self._day:
+            what.append(f"the date is now {day.isoformat()}")
+        self._write(day, "; ".join(what) or "nothing to read")
+
+    def _refresh(self, batch: Batch) -> list[str]:
+        """Re-read what the batch touched; the paths of the notes read, dropped or re-read."""
+        vault = self.vault
+        assert vault is not None
+        # A folder re-walked covers every change below it, so only the outermost ones count.
+        tops = {f for f in batch.folders if not any(a in batch.folders for a in _ancestors(f))}
+        files = [p for p in sorted(batch.notes) if not any(a in tops for a in _ancestors(p))]
+        touched = {p for p in files if p in vault.notes}
+        listings: dict[str, set[str]] = {}
+        for folder in sorted(tops):
+            if self._spelled(folder, listings):
+                touched.update(vault.refresh_folder(folder))
+            else:  # only another spelling of it is left, on a disk that ignores case
+                gone = [rel for rel in vault.notes if rel.startswith(folder + "/")]
+                for rel in gone:
+                    del vault.notes[rel]
+                touched.update(gone)
+        keep = []
+        for rel in files:
+            if self._spelled(rel, listings) and not os.path.islink(self.root / rel):
+                keep.append(rel)
+            else:
+                vault.notes.pop(rel, None)  # a scan never follows a link; neither do we
+        vault.refresh(keep)
+        return sorted(touched | {p for p in files if p in vault.notes})
+
+    def _spelled(self, rel: str, listings: dict[str, set[str]]) -> bool:
+        """Whether `rel` exists spelled exactly so: on macOS and Windows, `bob.md` still
+        "exists" after a rename to `Bob.md`, and keeping both would count the note twice."""
+        if not self._folds_case:
+            return True
+        parent = ""
+        for part in rel.split("/"):
+            if parent not in listings:
+                try:
+                    listings[parent] = set(os.listdir(self.root / parent))
+                except OSError:
+                    listings[parent] = set()
+            if part not in listings[parent]:
+                return False
+            parent = f"{parent}/{part}" if parent else part
+        return True
+
+    def _reload_config(self) -> str:
+        """Read the configuration again; when it changed, read every note again under it."""
+        assert self.vault is not None
+        try:
+            config = load_config(self.root)
+        except VaultsyncError as exc:
+            log.error("%s; keeping the last good configuration", exc)
+            return "configuration has errors, kept the last good one"
+        if config == self.vault.config and Layout.of(self.root, config) == self.vault.layout:
+            return "configuration unchanged"
+        vault = Vault(self.root, config)
+        vault.load(self._progress)
+        if vault.output != self.vault.output:
+            self._written = None
+        self.vault = vault
+        return RELOADED
+
+    def _write(self, day: dt.date, what: str) -> None:
+        assert self.vault is not None
+        self._day = day  # set first: a refused write is retried on the next change, not at once
+        # Vault.write reads the file back just before writing, so the user's text outside the
+        # markers is always the latest; it writes only when the bytes change.
+        result = self.vault.write(day)
+        self._written = result.text
+        self.writes += int(result.changed)
+        overdue = sum(f.status == "overdue" for f in result.report.followups)
+        state = f"updated {self.vault.config.output}" if result.changed else "no change"
+        log.info("%s: %s; %d open, %d overdue", state, what, len(result.report.followups), overdue)
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.stop_event.is_set():
+            raise _Stopped  # a stop request must not wait for a 10,000-note reload
+
+    # -- the observer ------------------------------------------------------------------------
+
+    def _start_observer(self) -> BaseObserver:
+        from watchdog.events import FileSystemEventHandler
+
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                watcher._on_event(event)
+
+        if not self.root.is_dir():
+            raise VaultsyncError(f"{self.root} is not a folder: give the path of your vault")
+        try:
+            observer = self._new_observer()
+        except OSError as exc:
+            raise self._observer_error(exc) from None
+        try:
+            observer.schedule(Handler(), str(self.root), recursive=True)
+            observer.start()
+        except OSError as exc:
+            observer.stop()  # the native observer runs a reader thread from its creation on
+            if observer.is_alive():
+                observer.join(timeout=5)
+            raise self._observer_error(exc) from None
+        return observer
+
+    def _new_observer(self) -> BaseObserver:
+        if self._factory is not None:
+            return self._factory()
+        if self.polling:
+            from watchdog.observers.polling import PollingObserver
+
+            return PollingObserver(timeout=self.poll_interval)
+        from watchdog.observers import Observer
+
+        return Observer()
+
+    def _observer_error(self, exc: OSError) -> VaultsyncError:
+        if exc.errno in (errno.ENOSPC, errno.EMFILE):
+            return _limit_error(exc, self.root)
+        return VaultsyncError(f"cannot watch {self.root}: {exc.strerror or exc}")
+
+    def _check(self, observer: BaseObserver) -> None:
+        """Fail loudly rather than watch nothing: watchdog's threads can die, for instance when
+        a new folder needs a watch past the inotify limit."""
+        reader = getattr(observer, "_inotify_fd", None)  # the native observer's reader thread
+        threads = [observer, *observer.emitters] + ([reader] if reader is not None else [])
+        if not all(t.is_alive() for t in threads if isinstance(t, threading.Thread)):
+            raise VaultsyncError(
+                "the file watcher stopped unexpectedly (see the messages above); start "
+                "`vaultsync watch` again, or use `--polling` if the inotify limit is the cause"
+            )
+
+
+def folds_case(root: Path) -> bool:
+    """Whether the file system under `root` ignores case (macOS and Windows by default)."""
+    try:
+        candidates = [root, *itertools.islice(root.iterdir(), 50)]
+    except OSError:
+        return False
+    for path in candidates:
+        flipped = path.with_name(path.name.swapcase())
+        if flipped != path:
+            try:
+                return os.path.samefile(path, flipped)
+            except OSError:
+                return False
+    return False
+
+
+def _ancestors(rel: str) -> list[str]:
+    parts = rel.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def watch(
+    root: Path,
+    *,
+    polling: bool = False,
+    quiet_period: float = 0.3,
+    stop_event: threading.Event | None = None,
+) -> None:
+    """Keep the vault's index current until `stop_event` is set (by a signal handler, say)."""
+    Watcher(root, polling=polling, quiet_period=quiet_period, stop_event=stop_event).run()

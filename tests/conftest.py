@@ -41,3 +41,13 @@ def no_thread_left_behind() -> Iterator[None]:
             return
         time.sleep(0.05)
     pytest.fail(f"threads left running: {[t.name for t in extra]}")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test (and every vaultsync it starts) gets its own empty cache folder."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder

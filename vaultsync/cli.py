@@ -114,6 +114,13 @@ def scan(
     output_format: Annotated[
         Format, typer.Option("--format", help="`json` prints the whole result for scripts.")
     ] = Format.text,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Read every note, ignoring (and not updating) the cache of unchanged notes.",
+        ),
+    ] = False,
 ) -> None:
     """Scan the vault and bring Follow-ups.md up to date.
 
@@ -126,7 +133,9 @@ def scan(
     day = dt.date.fromisoformat(today) if today else dt.date.today()
     progress = _Progress() if sys.stderr.isatty() else None
     try:
-        result = run_scan(vault, day, dry_run=dry_run or check, progress=progress)
+        result = run_scan(
+            vault, day, dry_run=dry_run or check, progress=progress, use_cache=not no_cache
+        )
     except VaultsyncError as exc:
         raise _fail(exc) from None
     if output_format is Format.json:

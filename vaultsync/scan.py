@@ -7,10 +7,12 @@ watcher) can re-read just those and recompute; `scan` is the one-shot use of it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import NoteCache
 from .config import Config, load_config
 from .errors import RefusedWrite, UsageError, VaultsyncError
 from .followups import compute
@@ -58,14 +60,32 @@ class Vault:
             )
         return path
 
-    def load(self, progress: Progress | None = None) -> None:
-        """Read every note from scratch."""
+    def load(self, progress: Progress | None = None, *, use_cache: bool = True) -> None:
+        """Read every note, taking the unchanged ones from the cache when `use_cache`."""
         paths, self.discovery_warnings = discover(self.root, self.layout)
+        cache = NoteCache(self.root, self.config) if use_cache else None
+        if cache is not None:
+            cache.load()
         self.notes = {}
         for count, rel in enumerate(paths, 1):
-            self.notes[rel] = self.reader.read(self.root, rel)
+            self.notes[rel] = self._read(rel, cache)
             if progress is not None:
                 progress(count, len(paths))
+        if cache is not None:
+            cache.save(set(paths))
+
+    def _read(self, rel: str, cache: NoteCache | None) -> Note:
+        if cache is None:
+            return self.reader.read(self.root, rel)
+        try:
+            stat = os.stat(self.root / rel)
+        except OSError:
+            return self.reader.read(self.root, rel)  # which says what is wrong
+        note = cache.get(rel, stat.st_size, stat.st_mtime_ns)
+        if note is None:
+            note = self.reader.read(self.root, rel)
+            cache.put(rel, stat.st_size, stat.st_mtime_ns, note)
+        return note
 
     def refresh(self, paths: Iterable[str]) -> None:
         """Read these vault-relative paths again: changed, created or deleted notes."""
@@ -164,9 +184,14 @@ class Vault:
 
 
 def scan(
-    root: Path, today: dt.date, *, dry_run: bool = False, progress: Progress | None = None
+    root: Path,
+    today: dt.date,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    use_cache: bool = True,
 ) -> ScanResult:
     """Scan the vault at `root` and bring its Follow-ups.md up to date (unless `dry_run`)."""
     vault = Vault(root)
-    vault.load(progress)
+    vault.load(progress, use_cache=use_cache)
     return vault.write(today, dry_run=dry_run)

@@ -1,0 +1,177 @@
+"""The cache of notes between scans: same answers as reading everything, never trusted blindly."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_VAULT, TODAY
+
+from vaultsync.cache import NoteCache, cache_file, decode, encode
+from vaultsync.config import Config
+from vaultsync.links import Link
+from vaultsync.model import Note, ScanWarning
+from vaultsync.render import report_json
+from vaultsync.scan import scan
+from vaultsync.tasks import DONE, Task
+
+DAY = dt.date.fromisoformat(TODAY)
+LONG_AGO = 1_700_000_000  # seconds: old enough that no note is "just written"
+
+
+def every_field_set() -> Note:
+    path = "Meetings/2026-11-20 Coffee.md"
+    return Note(
+        path=path,
+        links={"participants": (Link("People/Ann"), Link("Bob", bare=True))},
+        keywords={"tags": frozenset({"person", "work"})},
+        aliases=("Annie",),
+        name="Ann A.",
+        email="ann@example.com",
+        company="Acme",
+        cadence_days=42,
+        last_contact=dt.date(2026, 10, 1),
+        date=dt.date(2026, 11, 20),
+        report_back_by=dt.date(2026, 12, 1),
+        reported_back=True,
+        reported_back_on=dt.date(2026, 11, 22),
+        reported_back_dates={Link("Ann"): dt.date(2026, 11, 21), Link("Bob"): None},
+        outcome=True,
+        has_properties=True,
+        tasks=(
+            Task(9, "Report back to [[Ann]]", DONE, None, dt.date(2026, 11, 23), (Link("Ann"),)),
+        ),
+        lines={"participants": 3},
+        warnings=[ScanWarning(path, 4, "something")],
+    )
+
+
+def test_every_field_of_a_note_survives_the_cache() -> None:
+    note = every_field_set()
+    defaults = Note(note.path)
+    for f in dataclasses.fields(Note):
+        if f.name != "path":
+            assert getattr(note, f.name) != getattr(defaults, f.name), f"set {f.name} above"
+    assert decode(json.loads(json.dumps(encode(note)))) == note
+
+
+def vault_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "vault"
+    shutil.copytree(SAMPLE_VAULT, root, ignore=shutil.ignore_patterns("Follow-ups.md"))
+    for folder, _, files in os.walk(root):
+        for name in files:
+            os.utime(Path(folder) / name, (LONG_AGO, LONG_AGO))
+    return root
+
+
+def result(root: Path, use_cache: bool = True) -> dict[str, object]:
+    return report_json(scan(root, DAY, dry_run=True, use_cache=use_cache).report)
+
+
+def test_warm_scan_answers_like_a_cold_one(tmp_path: Path) -> None:
+    root = vault_copy(tmp_path)
+    cold = result(root, use_cache=False)
+    assert result(root) == cold  # fills the cache
+    assert cache_file(root).exists()
+    assert result(root) == cold  # from the cache
+
+
+def test_an_unchanged_note_is_taken_from_the_cache(tmp_path: Path) -> None:
+    """Same size and modification time: the cache answers, not the file (that is its point)."""
+    root = vault_copy(tmp_path)
+    result(root)
+    note = root / "Meetings/2026-11-19 Intro call with Jordan Okafor.md"
+    text = note.read_text(encoding="utf-8")
+    swapped = text.replace("[[Sam Rivera]]", "[[Sam Rivere]]")
+    assert len(swapped) == len(text) and swapped != text
+    note.write_text(swapped, encoding="utf-8")
+    os.utime(note, (LONG_AGO, LONG_AGO))
+
+    def owed_by(data: dict[str, object]) -> set[str]:
+        items = data["followups"]
+        assert isinstance(items, list)
+        return {f["person"] for f in items if f["source"] == note.relative_to(root).as_posix()}
+
+    assert "Sam Rivera" in owed_by(result(root))
+    assert "Sam Rivere" in owed_by(result(root, use_cache=False))
+
+
+def test_a_changed_note_is_read_again(tmp_path: Path) -> None:
+    root = vault_copy(tmp_path)
+    result(root)
+    note = root / "Meetings/2026-11-19 Intro call with Jordan Okafor.md"
+    note.write_text(note.read_text(encoding="utf-8").replace("[[Sam Rivera]]", "[[Wei Zhang]]"))
+    assert result(root) == result(root, use_cache=False)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"\x00\xff not json",
+        b"[]",
+        b'{"format": 1, "key": "another version", "notes": {}}',
+        b'{"format": 99}',
+    ],
+    ids=["garbage", "not-an-object", "foreign-key", "other-format"],
+)
+def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(tmp_path: Path, damage: bytes) -> None:
+    root = vault_copy(tmp_path)
+    expected = result(root, use_cache=False)
+    path = cache_file(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(damage)
+    assert result(root) == expected
+    assert json.loads(path.read_bytes())["format"] == 1
+
+
+def test_a_tampered_entry_is_never_trusted(tmp_path: Path) -> None:
+    root = vault_copy(tmp_path)
+    expected = result(root)
+    path = cache_file(root)
+    data = json.loads(path.read_bytes())
+    for entry in data["notes"].values():
+        entry[2]["tasks"] = "not a list of tasks"
+        entry[2]["date"] = 20261120
+    path.write_text(json.dumps(data))
+    assert result(root) == expected
+
+
+def test_the_key_changes_with_the_configuration(tmp_path: Path) -> None:
+    root = vault_copy(tmp_path)
+    result(root)
+    (root / ".vaultsync.toml").write_text('[properties]\nparticipants = ["guests"]\n')
+    note = root / "Meetings/2026-11-30 Board dinner.md"
+    note.write_text(
+        '---\nguests: ["[[Dana Whitfield]]"]\nreport_back_to: "[[Dana Whitfield]]"\n---\n'
+    )
+    os.utime(note, (LONG_AGO, LONG_AGO))
+    assert result(root) == result(root, use_cache=False)
+    assert NoteCache(root, Config()).key != NoteCache(root, Config(graph=False)).key
+
+
+def test_the_cache_lives_outside_the_vault_and_no_cache_writes_none(
+    tmp_path: Path, private_cache: Path
+) -> None:
+    root = vault_copy(tmp_path)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    scan(root, DAY, dry_run=True, use_cache=False)
+    assert not cache_file(root).exists()
+    scan(root, DAY, dry_run=True)
+    assert cache_file(root).is_relative_to(private_cache)
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+def test_notes_just_written_are_not_cached(tmp_path: Path) -> None:
+    """Within a second or two of a write, size and mtime cannot prove that nothing changed."""
+    root = tmp_path / "vault"
+    root.mkdir()
+    (root / "fresh.md").write_text("---\ndate: 2026-11-20\nwith: Ann\n---\n")
+    (root / "old.md").write_text("---\ndate: 2026-11-19\nwith: Bob\n---\n")
+    os.utime(root / "old.md", (LONG_AGO, LONG_AGO))
+    scan(root, DAY, dry_run=True)
+    assert set(json.loads(cache_file(root).read_bytes())["notes"]) == {"old.md"}

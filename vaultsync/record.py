@@ -108,16 +108,20 @@ class _Front:
         return self.bom + self.text[: self.start] + new_yaml + self.text[self.end :]
 
 
+def _invalid(exc: Exception) -> RecordError:
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return RecordError(
+        f"its front matter is not valid YAML ({problem}); fix it, and the tick is recorded "
+        "at the next scan"
+    )
+
+
 def _compose(text: str) -> MappingNode | None:
     try:
         # The pure-Python composer: its marks count characters, which is what we edit.
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except Exception as exc:  # a YAMLError, or RecursionError on absurd nesting
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise RecordError(
-            f"its front matter is not valid YAML ({problem}); fix it, and the tick is "
-            "recorded at the next scan"
-        ) from None
+        raise _invalid(exc) from None
     if node is None:
         return None
     if not isinstance(node, MappingNode):
@@ -133,11 +137,7 @@ def _load(text: str) -> dict[Any, Any]:
     try:
         data = yaml.load(text, Loader=Loader)
     except Exception as exc:
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise RecordError(
-            f"its front matter is not valid YAML ({problem}); fix it, and the tick is "
-            "recorded at the next scan"
-        ) from None
+        raise _invalid(exc) from None
     return data if isinstance(data, dict) else {}
 
 
@@ -246,7 +246,6 @@ def add_reported_back_to(
     front = _Front(text)
     item = yaml_quote(entry)
     nl = front.newline
-    node, index = None, None
     if front.yaml is None:
         block = f"---{nl}{REPORTED_BACK_TO}:{nl}  - {item}{nl}---{nl}"
         new_text = front.bom + block + front.text

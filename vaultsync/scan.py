@@ -150,8 +150,9 @@ class Vault:
             existing = read_text(self.output)
             report = self.report(today)
             ticks = find_ticks(existing)
-            outcome = apply_ticks(self, report, ticks, today, dry_run=dry_run) if ticks else None
-            outcome = outcome or TickOutcome()
+            outcome = TickOutcome()
+            if ticks:
+                outcome = apply_ticks(self, report, ticks, today, dry_run=dry_run)
             if outcome.recorded:
                 recorded += outcome.notes
                 self.refresh(outcome.notes)

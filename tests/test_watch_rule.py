@@ -75,7 +75,7 @@ def test_files(rel: str, kind: str) -> None:
         ("Meetings/2026", "folder"),
         ("Templates", "ignore"),
         ("Templates/Sub", "ignore"),
-        ("Archive", "folder"),  # `Archive/**` skips what is in it; the walk judges each note
+        ("Archive", "ignore"),  # `Archive/**` skips all that is in it, so the folder itself
         ("Archive/2020", "ignore"),
         (".trash", "ignore"),
         (".git/objects", "ignore"),

@@ -90,7 +90,8 @@ class Vault:
     def refresh(self, paths: Iterable[str]) -> None:
         """Read these vault-relative paths again: changed, created or deleted notes."""
         for rel in paths:
-            if self.layout.skip_reason(rel) is None and (self.root / rel).is_file():
+            path = self.root / rel
+            if self.layout.skip_reason(rel) is None and path.is_file() and not path.is_symlink():
                 self.notes[rel] = self.reader.read(self.root, rel)
             else:
                 self.notes.pop(rel, None)

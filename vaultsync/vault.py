@@ -105,7 +105,11 @@ class Layout:
             or any(
                 lowered == f.lower() or lowered.startswith(f.lower() + "/") for f in self.templates
             )
-            or any(glob_regex(pattern).fullmatch(rel) for pattern in self.ignore)
+            # `Archive/**` names the folder's contents: "Archive/" stands for all of them.
+            or any(
+                glob_regex(pattern).fullmatch(rel) or glob_regex(pattern).fullmatch(rel + "/")
+                for pattern in self.ignore
+            )
         )
 
     def skip_reason(self, rel: str) -> str | None:

@@ -264,10 +264,17 @@ class Watcher:
         elif kind == "config":
             batch.config = True
         elif kind == "output":
-            if read_text(self.vault.output) == self._written:
+            if self._output_text() == self._written:
                 return False  # our own write (or a touch that changed nothing)
             batch.output = True
         return kind != "ignore"
+
+    def _output_text(self) -> str | None:
+        assert self.vault is not None
+        try:
+            return read_text(self.vault.output)
+        except (OSError, VaultsyncError):
+            return None  # unreadable, or refused (a symbolic link): the write will say why
 
     def _apply(self, batch: Batch, day: dt.date) -> None:
         assert self.vault is not None
@@ -344,7 +351,7 @@ class Watcher:
             return "configuration unchanged"
         vault = Vault(self.root, config)
         vault.load(self._progress)
-        if vault.output != self.vault.output:
+        if vault.config.output != self.vault.config.output:
             self._written = None
         self.vault = vault
         return RELOADED
@@ -357,6 +364,8 @@ class Watcher:
         result = self.vault.write(day)
         self._written = result.text
         self.writes += int(result.changed)
+        if result.recorded:  # boxes the user ticked in the output, now written into notes
+            what += f"; ticks recorded in {', '.join(result.recorded)}"
         overdue = sum(f.status == "overdue" for f in result.report.followups)
         state = f"updated {self.vault.config.output}" if result.changed else "no change"
         log.info("%s: %s; %d open, %d overdue", state, what, len(result.report.followups), overdue)

@@ -93,7 +93,8 @@ def watch_edit(vault: Path, edits: int) -> float | None:
             before = output.stat().st_mtime_ns
             # Alternate between two due dates so that every edit changes the output.
             day = "2026-11-28" if i % 2 == 0 else "2026-11-29"
-            note.write_text(original.replace("---\n", f"---\nreport_back_by: {day}\n", 1))
+            owed = f'---\nreport_back_to: "[[Bench Person]]"\nreport_back_by: {day}\n'
+            note.write_text(original.replace("---\n", owed, 1))
             start = time.perf_counter()
             while output.stat().st_mtime_ns == before:
                 if time.perf_counter() - start > 30 or proc.poll() is not None:

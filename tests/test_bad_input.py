@@ -70,10 +70,9 @@ def as_dicts(report: Report) -> list[dict[str, object]]:
 def read_vault(root: Path) -> tuple[Vault, Report, str]:
     vault = Vault(root)
     vault.load()
-    report = vault.report(DAY)
-    text, _ = vault.render(report)
-    assert_good(as_dicts(report))
-    return vault, report, text
+    result = vault.write(DAY, dry_run=True)
+    assert_good(as_dicts(result.report))
+    return vault, result.report, result.text
 
 
 def warnings_for(report: Report, rel: str) -> list[tuple[int, str]]:

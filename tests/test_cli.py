@@ -37,12 +37,21 @@ NOTES = {
         '---\nintroduced_by: "[[Eve]]"\nreported_back: 2026-11-12\n---\n'
     ),
     "Meetings/2026-11-15 Lunch with Finn.md": (
-        "---\npeople: [\"[[Finn]]\"]\n---\n- [ ] Follow up with [[Finn]] 📅 2026-11-29\n"
+        '---\npeople: ["[[Finn]]"]\n---\n- [ ] Follow up with [[Finn]] 📅 2026-11-29\n'
     ),
     "Projects/Plan.md": "No properties here.\n",
 }
-FOLLOWUP_KEYS = {"id", "kind", "person", "person_note", "source", "reasons", "due", "status",
-                 "ready"}
+FOLLOWUP_KEYS = {
+    "id",
+    "kind",
+    "person",
+    "person_note",
+    "source",
+    "reasons",
+    "due",
+    "status",
+    "ready",
+}
 TEMPLATES = sorted(p.name for p in (ROOT / "templates").glob("*.md"))
 
 
@@ -59,7 +68,8 @@ def tree(root: Path) -> dict[str, tuple[str, int]]:
     for path in sorted(root.rglob("*")):
         if path.is_file():
             out[path.relative_to(root).as_posix()] = (
-                hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+                path.stat().st_mtime_ns,
             )
     return out
 
@@ -76,12 +86,18 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
-            [str(console_script()), *args], capture_output=True, text=True, timeout=GUARD,
-            check=False, env=env if env is not None else clean_env(), cwd=cwd,
+            [str(console_script()), *args],
+            capture_output=True,
+            text=True,
+            timeout=GUARD,
+            check=False,
+            env=env if env is not None else clean_env(),
+            cwd=cwd,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"`vaultsync {' '.join(args)}` hung")
@@ -243,17 +259,34 @@ def test_json_shape(tmp_path: Path) -> None:
     for item in closed:
         assert set(item) == FOLLOWUP_KEYS | {"closed_on"}, item
         assert item["status"] == "closed"
-    assert closed == [{
-        "id": closed[0]["id"], "kind": "report-back", "person": "Eve", "person_note": None,
-        "source": "Meetings/2026-11-10 Intro from Eve.md", "reasons": ["introduction"],
-        "due": "2026-11-13", "status": "closed", "ready": False, "closed_on": "2026-11-12",
-    }]
+    assert closed == [
+        {
+            "id": closed[0]["id"],
+            "kind": "report-back",
+            "person": "Eve",
+            "person_note": None,
+            "source": "Meetings/2026-11-10 Intro from Eve.md",
+            "reasons": ["introduction"],
+            "due": "2026-11-13",
+            "status": "closed",
+            "ready": False,
+            "closed_on": "2026-11-12",
+        }
+    ]
     bob = [f for f in followups if f["person"] == "Bob Smith"]
-    assert bob == [{
-        "id": bob[0]["id"], "kind": "report-back", "person": "Bob Smith",
-        "person_note": "People/Bob Smith.md", "source": BOB_SOURCE, "reasons": ["introduction"],
-        "due": "2026-11-23", "status": "overdue", "ready": False,
-    }]
+    assert bob == [
+        {
+            "id": bob[0]["id"],
+            "kind": "report-back",
+            "person": "Bob Smith",
+            "person_note": "People/Bob Smith.md",
+            "source": BOB_SOURCE,
+            "reasons": ["introduction"],
+            "due": "2026-11-23",
+            "status": "overdue",
+            "ready": False,
+        }
+    ]
     dana = [f for f in followups if f["person"] == "Dana"]
     assert [(f["reasons"], f["due"], f["status"], f["ready"]) for f in dana] == [
         (["advice"], "2026-12-01", "due", True)
@@ -261,14 +294,29 @@ def test_json_shape(tmp_path: Path) -> None:
     for row in data["people"]:
         assert set(row) == {"person", "note", "last_contact", "open", "reported_back"}
     carol = [p for p in data["people"] if p["person"] == "Carol Jones"]
-    assert carol == [{"person": "Carol Jones", "note": "People/Carol Jones.md",
-                      "last_contact": "2026-11-20", "open": 1, "reported_back": 0}]
+    assert carol == [
+        {
+            "person": "Carol Jones",
+            "note": "People/Carol Jones.md",
+            "last_contact": "2026-11-20",
+            "open": 1,
+            "reported_back": 0,
+        }
+    ]
     carol_reconnect = [f for f in followups if f["person"] == "Carol Jones"]
-    assert carol_reconnect == [{
-        "id": carol_reconnect[0]["id"], "kind": "reconnect", "person": "Carol Jones",
-        "person_note": "People/Carol Jones.md", "source": None, "reasons": ["cadence"],
-        "due": "2026-12-04", "status": "due", "ready": False,
-    }]
+    assert carol_reconnect == [
+        {
+            "id": carol_reconnect[0]["id"],
+            "kind": "reconnect",
+            "person": "Carol Jones",
+            "person_note": "People/Carol Jones.md",
+            "source": None,
+            "reasons": ["cadence"],
+            "due": "2026-12-04",
+            "status": "due",
+            "ready": False,
+        }
+    ]
     assert data["warnings"] == []
     dues = [f["due"] for f in followups]
     assert dues == sorted(dues, key=lambda d: (d is None, d or ""))
@@ -306,16 +354,30 @@ def test_bad_today_is_a_usage_error(tmp_path: Path, value: str) -> None:
 
 def test_vaultsync_today_env(tmp_path: Path) -> None:
     root = make_vault(tmp_path / "vault")
-    run = cli("scan", str(root), "--format", "json", "--dry-run",
-              env=clean_env(VAULTSYNC_TODAY="2026-11-21"))
+    run = cli(
+        "scan",
+        str(root),
+        "--format",
+        "json",
+        "--dry-run",
+        env=clean_env(VAULTSYNC_TODAY="2026-11-21"),
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert data["today"] == "2026-11-21"
     bob = [f for f in data["followups"] if f["person"] == "Bob Smith"]
     assert [f["status"] for f in bob] == ["due"]  # 2026-11-23 is within the week
     # --today wins over the environment
-    result = invoke("scan", str(root), "--format", "json", "--dry-run", "--today", TODAY,
-                    env={"VAULTSYNC_TODAY": "2026-11-21"})
+    result = invoke(
+        "scan",
+        str(root),
+        "--format",
+        "json",
+        "--dry-run",
+        "--today",
+        TODAY,
+        env={"VAULTSYNC_TODAY": "2026-11-21"},
+    )
     assert json.loads(result.stdout)["today"] == TODAY
 
 
@@ -341,10 +403,12 @@ def test_missing_vault_is_one_clear_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    [b"# My own follow-ups\n\n- call mum\n",
-     b"%% vaultsync:begin %%\nonly a begin\n",
-     b"%% vaultsync:end %%\n%% vaultsync:begin %%\n",
-     b"%% vaultsync:begin %%\n%% vaultsync:end %%\n%% vaultsync:begin %%\n%% vaultsync:end %%\n"],
+    [
+        b"# My own follow-ups\n\n- call mum\n",
+        b"%% vaultsync:begin %%\nonly a begin\n",
+        b"%% vaultsync:end %%\n%% vaultsync:begin %%\n",
+        b"%% vaultsync:begin %%\n%% vaultsync:end %%\n%% vaultsync:begin %%\n%% vaultsync:end %%\n",
+    ],
     ids=["no-markers", "begin-only", "reversed", "twice"],
 )
 def test_follow_ups_with_user_text_is_refused(tmp_path: Path, content: bytes) -> None:
@@ -379,7 +443,7 @@ def test_user_text_around_the_markers_is_kept_byte_for_byte(tmp_path: Path, newl
     head, tail = above.encode("utf-8"), below.encode("utf-8")
     assert new.startswith(head), "text above the markers changed"
     assert new.endswith(tail), "text below the markers changed"
-    middle = new[len(head):len(new) - len(tail)].decode("utf-8")
+    middle = new[len(head) : len(new) - len(tail)].decode("utf-8")
     assert middle.startswith(BEGIN + nl) and middle.endswith(END + nl)
     assert "stale text" not in middle and "Bob Smith" in middle
     if nl == "\r\n":
@@ -515,3 +579,16 @@ def test_init_never_writes_outside_the_vault(tmp_path: Path, setting: str) -> No
     outside = tmp_path / "escaped"
     assert not outside.exists() or list(outside.iterdir()) == [], "init wrote outside the vault"
     assert sorted(p.name for p in tmp_path.iterdir()) == outside_before
+
+
+def test_an_output_path_that_is_a_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    root = tmp_path / "vault"
+    (root / "Follow-ups.md").mkdir(parents=True)
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "vaultsync"), "scan", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr and "Follow-ups.md" in run.stderr

@@ -110,8 +110,8 @@ def test_corpus_vault_scans_in_place_without_writing(root: Path) -> None:
 
     vault = Vault(root)
     vault.load()
-    report = vault.report(DAY)
-    text, _changed = vault.render(report)
+    dry = vault.write(DAY, dry_run=True)
+    report, text = dry.report, dry.text
     result = scan(root, DAY, dry_run=True)
 
     assert tree_state(root) == before, "scanning a vault changed, added or removed a file in it"

@@ -114,7 +114,7 @@ def test_source_given_as_a_path_from_the_current_folder(
 def test_wont(vault: Path) -> None:
     result = done(vault, INTRO_ID, "--wont")
     assert result.exit_code == 0, result.output
-    assert b"  - \"[[Sam Rivera]] won't\"\r\n" in (vault / INTRO).read_bytes()
+    assert b'  - "[[Sam Rivera]] won\'t"\r\n' in (vault / INTRO).read_bytes()
 
 
 def test_already_closed_is_said_and_changes_nothing(vault: Path) -> None:
@@ -177,14 +177,42 @@ def test_done_as_a_command_exits_cleanly(vault: Path) -> None:
     env = {**os.environ, "VAULTSYNC_TODAY": TODAY}
     run = subprocess.run(
         [sys.executable, "-m", "vaultsync", "done", "Sam Rivera", "--vault", str(vault)],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert re.search(r"matches 2 open follow-ups", run.stderr)
     run = subprocess.run(
         [sys.executable, "-m", "vaultsync", "done", INTRO_ID, "--vault", str(vault)],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     assert f"recorded in {INTRO}" in run.stdout
+
+
+@pytest.mark.parametrize("query", ["", " ", "^", "[[]]"])
+def test_an_empty_name_matches_nothing(vault: Path, query: str) -> None:
+    """A script's unset variable must never record a report-back to somebody."""
+    (vault / "Meetings/2026-11-25 Call.md").write_text(
+        '---\ndate: 2026-11-25\nreport_back_to: "[[Nobody Yet]]"\n---\n'
+    )
+    before = snapshot(vault)
+    result = done(vault, query)
+    assert result.exit_code == 2
+    assert snapshot(vault) == before
+
+
+def test_a_refused_output_is_refused_before_the_note_is_edited(vault: Path) -> None:
+    (vault / "Follow-ups.md").write_text("My own list, no markers.\n")
+    before = snapshot(vault)
+    result = done(vault, LUNCH_ID)
+    assert result.exit_code == 3
+    assert snapshot(vault) == before

@@ -170,7 +170,7 @@ def test_a_cancelled_tick_is_recorded_as_wont(vault: Path) -> None:
     result = scan(vault, DAY)
     assert (vault / ADVICE).read_bytes() == (
         "\ufeff---\nadvice_from: Ann Lee\ndate: 2026-11-10\n"
-        "reported_back_to:\n  - \"[[Ann Lee]] won't\"\n---\nShe said: ship it.\n"
+        'reported_back_to:\n  - "[[Ann Lee]] won\'t"\n---\nShe said: ship it.\n'
     ).encode()
     _, closed = items(result)
     assert closed[ADVICE_ID]["closed_on"] is None
@@ -359,3 +359,28 @@ def test_watch_records_a_tick_and_settles_without_a_loop(tmp_path: Path) -> None
         assert watcher.writes == writes
         assert (root / INTRO).read_bytes() == note
         assert follow_ups(root) == scan(root, DAY, dry_run=True).text
+
+
+def test_a_weekly_reconnect_tick_is_used_up_not_recorded_again(tmp_path: Path) -> None:
+    """A cadence within the week brings the reconnect straight back, due a week later: the
+    tick was recorded and must not be recorded again at the next day's scan."""
+    notes = {GRACE: "---\ntype: person\nkeep_in_touch: weekly\nlast_contact: 2026-11-01\n---\n"}
+    root = make_vault(tmp_path / "vault", notes)
+    scan(root, DAY)
+    tick(root, GRACE_ID)
+    result = scan(root, DAY)
+    open_items, _ = items(result)
+    assert open_items[GRACE_ID]["due"] == "2026-12-04"
+    assert "- [ ] Reconnect" in follow_ups(root) and "- [x]" not in follow_ups(root)
+    scan(root, DAY + dt.timedelta(days=3))
+    assert b"last_contact: 2026-11-27\n" in (root / GRACE).read_bytes()
+
+
+def test_ticks_are_found_after_a_byte_order_mark(vault: Path) -> None:
+    tick(vault, INTRO_ID)
+    path = vault / "Follow-ups.md"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = scan(vault, DAY)
+    _, closed = items(result)
+    assert INTRO_ID in closed
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf%% vaultsync:begin %%")

@@ -155,6 +155,8 @@ def compute(notes: Iterable[Note], config: Config, today: dt.date) -> Report:
 
 def _close_by_properties(ledger: _Ledger, notes: list[Note]) -> None:
     for note in notes:
+        # With `reported_back_to` beside it, `reported_back` only dates those people: closing
+        # everyone's items would drop reminders the user never answered.
         if note.reported_back and "reported_back_to" not in note.links:
             for item in ledger.by_source.get(note.path, ()):
                 item.closings.append(note.reported_back_on)

@@ -46,8 +46,9 @@ Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_time
 
 MAX_NOTE_BYTES = 64 * 1024 * 1024
 _CLOSING = re.compile(r"^(?:---|\.\.\.)\r?$", re.MULTILINE)
+# Greedy on purpose: `[^:\n]*` can only stop at the first colon, so a long line costs one pass.
 _TOP_KEY = re.compile(
-    r"^(?:\"([^\"\n]+)\"|'([^'\n]+)'|([^\s#:\-'\"][^:\n]*?))[ \t]*:(?:[ \t]|\r?$)", re.MULTILINE
+    r"^(?:\"([^\"\n]+)\"|'([^'\n]+)'|([^\s#:\-'\"][^:\n]*)):(?:[ \t]|\r?$)", re.MULTILINE
 )
 
 LINK_ROLES = frozenset(
@@ -114,9 +115,11 @@ def split_entry(text: str) -> tuple[str, bool, dt.date | None]:
 def key_lines(yaml_text: str) -> dict[str, int]:
     """The line (1-based, in the file) of each top-level property, by normalised name."""
     lines: dict[str, int] = {}
+    line, counted = 2, 0
     for match in _TOP_KEY.finditer(yaml_text):
-        name = normalize_name(match.group(1) or match.group(2) or match.group(3))
-        lines.setdefault(name, yaml_text.count("\n", 0, match.start()) + 2)
+        line += yaml_text.count("\n", counted, match.start())
+        counted = match.start()
+        lines.setdefault(normalize_name(match.group(1) or match.group(2) or match.group(3)), line)
     return lines
 
 

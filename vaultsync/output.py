@@ -18,6 +18,21 @@ class FileChanged(Exception):
     """The file is no longer what it was when read: someone else wrote it meanwhile."""
 
 
+def markers(lines: list[str]) -> tuple[list[int], list[int]]:
+    """The indexes of the begin and of the end marker lines (a BOM may start the file)."""
+    begins = [i for i, line in enumerate(lines) if line.strip().lstrip("\ufeff") == BEGIN]
+    ends = [i for i, line in enumerate(lines) if line.strip() == END]
+    return begins, ends
+
+
+def block_span(lines: list[str]) -> tuple[int, int] | None:
+    """The begin and end marker lines of the one generated block; None if not exactly one."""
+    begins, ends = markers(lines)
+    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+        return None
+    return begins[0], ends[0]
+
+
 def splice(existing: str | None, block: str, name: str = "Follow-ups.md") -> str:
     """`existing` with the block between its markers replaced by `block`.
 
@@ -30,20 +45,19 @@ def splice(existing: str | None, block: str, name: str = "Follow-ups.md") -> str
     # Only `\n` ends a line in Markdown; str.splitlines would also split at U+2028 and the like.
     lines = existing.split("\n")
     lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
-    begins = [i for i, line in enumerate(lines) if line.strip().lstrip("\ufeff") == BEGIN]
-    ends = [i for i, line in enumerate(lines) if line.strip() == END]
-    if not begins and not ends:
+    span = block_span(lines)
+    if span is None and markers(lines) == ([], []):
         raise RefusedWrite(
             f"{name} has text of yours and no `{BEGIN}` / `{END}` markers, so vaultsync will not "
             "touch it: add the two marker lines where the list should go, or set `output` in "
             ".vaultsync.toml to another file"
         )
-    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+    if span is None:
         raise RefusedWrite(
             f"{name} must hold exactly one `{BEGIN}` line followed by one `{END}` line; "
             "fix the markers by hand and scan again"
         )
-    first, last = begins[0], ends[0]
+    first, last = span
     newline = "\r\n" if lines[first].endswith("\r\n") else "\n"
     bom = "\ufeff" if lines[first].startswith("\ufeff") else ""
     end_line = lines[last]

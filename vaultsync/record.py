@@ -386,8 +386,9 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
     else:
         key_node, value = node.value[index]
         key = key_node.value
-        if parse_date(_load(y).get(key)) == on:
-            return text
+        written = parse_date(_load(y).get(key))
+        if written is not None and written >= on:
+            return text  # a later contact the user wrote stays
         start, end = value.start_mark.index, value.end_mark.index
         if start < key_node.end_mark.index:
             raise RecordError(f"`{key}` is a YAML alias (`*name`); write its value out")

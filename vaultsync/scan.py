@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,24 +121,17 @@ class Vault:
             )
         return report
 
-    def _block(
-        self,
-        report: Report,
-        ticked: Mapping[str, str] | None = None,
-        orphans: Sequence[str] = (),
-    ) -> str:
-        config = self.config
-        return render_block(
-            report, config.graph, ticked, record_ticks=config.record_ticks, orphans=orphans
-        )
+    def _existing(self) -> str | None:
+        try:
+            return read_text(self.output)
+        except OSError as exc:
+            raise self._io_error("read", exc) from None
 
-    def render(
-        self, report: Report, ticked: Mapping[str, str] | None = None
-    ) -> tuple[str, bool]:
-        """The output file's new text, and whether it differs from what is on disk."""
-        existing = read_text(self.output)
-        text = splice(existing, self._block(report, ticked), self.config.output)
-        return text, text != existing
+    def _io_error(self, verb: str, exc: OSError) -> VaultsyncError:
+        return VaultsyncError(
+            f"cannot {verb} {self.config.output}: {exc.strerror or exc}; check that it is a "
+            "file you can write, or set `output` in .vaultsync.toml to another path"
+        )
 
     def write(self, today: dt.date, *, dry_run: bool = False) -> ScanResult:
         """Record the boxes ticked in the output in their notes, then bring it up to date.
@@ -148,7 +141,7 @@ class Vault:
         """
         recorded: list[str] = []
         for _ in range(WRITE_ATTEMPTS):
-            existing = read_text(self.output)
+            existing = self._existing()
             report = self.report(today)
             ticks = find_ticks(existing)
             outcome = TickOutcome()
@@ -164,7 +157,13 @@ class Vault:
                     set(report.warnings) | set(outcome.warnings),
                     key=lambda w: (w.path, w.line, w.message),
                 )
-            block = self._block(report, outcome.keep, outcome.orphans)
+            block = render_block(
+                report,
+                self.config.graph,
+                outcome.keep,
+                record_ticks=self.config.record_ticks,
+                orphans=outcome.orphans,
+            )
             text = splice(existing, block, self.config.output)
             changed = text != existing
             # A dry run that would record ticks would change notes and the output.
@@ -178,6 +177,8 @@ class Vault:
                 write_atomic(self.output, text, expected=before)
             except FileChanged:
                 continue
+            except OSError as exc:
+                raise self._io_error("write", exc) from None
             return result
         raise VaultsyncError(
             f"{self.config.output} kept changing while vaultsync wrote it; nothing was lost: "

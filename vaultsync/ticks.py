@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from .errors import UsageError
 from .followups import item_id
 from .model import FollowUp, Person, Report, ScanWarning
+from .output import block_span, read_text, splice
 from .record import (
     LAST_CONTACT,
     REPORTED_BACK_TO,
@@ -34,7 +35,6 @@ from .record import (
     reference,
     set_last_contact,
 )
-from .render import BEGIN, END
 
 if TYPE_CHECKING:
     from .scan import ScanResult, Vault
@@ -60,12 +60,11 @@ def find_ticks(text: str | None) -> list[Tick]:
     if not text:
         return []
     lines = text.split("\n")
-    begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN]
-    ends = [i for i, line in enumerate(lines) if line.strip() == END]
-    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+    span = block_span(lines)
+    if span is None:
         return []
     found: dict[str, Tick] = {}
-    for number in range(begins[0] + 1, ends[0]):
+    for number in range(span[0] + 1, span[1]):
         match = _TICKED.fullmatch(lines[number].rstrip("\r"))
         if match and match.group(2) not in found:
             mark = WONT if match.group(1) == "-" else DONE
@@ -138,9 +137,10 @@ class TickOutcome:
     def settle(self, report: Report) -> None:
         """After the notes are read again: a recorded item still open keeps its tick (and
         says why), rather than lose the user's answer in silence."""
-        still_open = {f.id for f in report.followups}
+        # A reconnect comes back, due a cadence later: only one still due as before failed.
+        still_open = {f.id: f.due for f in report.followups}
         for ident, (rel, tick, f) in self.recorded.items():
-            if ident in still_open:
+            if ident in still_open and still_open[ident] == f.due:
                 self.keep[ident] = tick.mark
                 self.warnings.append(
                     ScanWarning(
@@ -270,12 +270,13 @@ def matching(
     if by_id:
         return by_id
     name = _strip_link(query).lower()
-    found = [
-        f
-        for f in items
-        if name
-        in (f.person.name.lower(), f.person.display.lower(), (f.person.note or "")[:-3].lower())
-    ]
+    if not name:
+        return []  # an empty name (a script's unset variable) must match nothing
+
+    def names(p: Person) -> tuple[str, ...]:
+        return (p.name.lower(), p.display.lower()) + ((p.note[:-3].lower(),) if p.note else ())
+
+    found = [f for f in items if name in names(f.person)]
     if source is not None:
         found = [f for f in found if f.source is not None and _is_source(f.source, source, root)]
     return found
@@ -322,6 +323,9 @@ def done(
             "`--wont` is for report-backs; a reconnect is closed by a contact: run it without "
             "`--wont` once you are in touch, or remove `keep_in_touch` from the person note"
         )
+    # Refused before the note is touched, not after: the user must not be told that nothing
+    # happened while the note was edited.
+    splice(read_text(vault.output), "", vault.config.output)
     rel = record(vault, f, WONT if wont else DONE, today)
     vault.refresh([rel])
     return DoneResult(f, rel, vault.write(today))

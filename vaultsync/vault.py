@@ -10,7 +10,6 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -132,9 +131,7 @@ class Layout:
         return None
 
 
-def discover(
-    root: Path, layout: Layout, on_file: Callable[[], None] | None = None
-) -> tuple[list[str], list[ScanWarning]]:
+def discover(root: Path, layout: Layout) -> tuple[list[str], list[ScanWarning]]:
     """The vault-relative paths of every note, sorted, and warnings for what was passed over.
 
     Symbolic links are never followed: a linked note inside the vault is read at its real
@@ -178,8 +175,6 @@ def discover(
             reason = layout.skip_reason(rel)
             if reason is None:
                 notes.append(rel)
-                if on_file:
-                    on_file()
             elif reason == "conflict":
                 warnings.append(
                     ScanWarning(

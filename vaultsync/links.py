@@ -24,6 +24,20 @@ MDLINK = re.compile(
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
+# What ends or splits a wikilink, or opens an Obsidian comment inside one.
+UNSAFE_IN_WIKILINK = re.compile(r"[\[\]|#^%\\\r\n\t`]")
+
+
+def fits_wikilink(target: str) -> bool:
+    """Whether `[[target]]` reads back (here and in Obsidian) as exactly `target`."""
+    return (
+        bool(target)
+        and target == target.strip()
+        and not UNSAFE_IN_WIKILINK.search(target)
+        and not target.lower().endswith(".md")  # `[[x.md]]` is the note `x`
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
     """A reference to a note: `target` is a path or name without `.md`, heading or alias."""

@@ -14,7 +14,6 @@ what was read, so that a change made meanwhile (by Obsidian, a sync client) is n
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import VaultsyncError
+from .links import fits_wikilink
 from .notes import MAX_NOTE_BYTES, WONT, Loader, split_front_matter
 from .output import FileChanged, write_atomic
 from .properties import normalize_name, parse_date, strings
@@ -31,7 +31,6 @@ REPORTED_BACK_TO = "reported_back_to"
 LAST_CONTACT = "last_contact"
 ATTEMPTS = 3  # reads and edits of a note that keeps changing under us, before giving up
 
-_WIKILINK_UNSAFE = re.compile(r"[\[\]|#^\\\r\n]")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 
 
@@ -71,7 +70,7 @@ def yaml_quote(text: str) -> str:
 def reference(target: str) -> str:
     """How a note or a name is written in a property: `[[target]]`, or the bare name when
     it holds a character that a wikilink cannot carry (a bare name resolves the same way)."""
-    if target and target == target.strip() and not _WIKILINK_UNSAFE.search(target):
+    if fits_wikilink(target):
         return f"[[{target}]]"
     return " ".join(target.split())
 

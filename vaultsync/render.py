@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from .links import UNSAFE_IN_WIKILINK, fits_wikilink
 from .model import FollowUp, Person, Report
 
 BEGIN = "%% vaultsync:begin %%"
@@ -32,7 +33,6 @@ REASON_TEXT = {
     "cadence": "keep in touch",
 }
 
-_UNSAFE_IN_WIKILINK = re.compile(r"[\[\]|#^%\\\r\n\t`]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|%~=$^])")
 _WHITESPACE = re.compile(r"\s+")
 _EMAIL = re.compile(r"[^@\s<>()\[\]\\,;:\"]+@([^@\s<>()\[\]\\,;:\"]+)")  # linear: no backtracking
@@ -54,11 +54,10 @@ def link(target: str, shown: str, *, in_table: bool = False) -> str:
     path, which Obsidian resolves the same way and which no character can break.
     """
     shown = one_line(shown) or target
-    wikilink_safe = not _UNSAFE_IN_WIKILINK.search(target) and not target.lower().endswith(".md")
-    if target and wikilink_safe and target == target.strip():
+    if fits_wikilink(target):
         if shown == target.rsplit("/", 1)[-1] and "/" not in target:
             return f"[[{target}]]"
-        if not _UNSAFE_IN_WIKILINK.search(shown):
+        if not UNSAFE_IN_WIKILINK.search(shown):
             return f"[[{target}\\|{shown}]]" if in_table else f"[[{target}|{shown}]]"
     href = quote(target + ".md", safe="/")
     return f"[{escape_text(shown)}]({href})"

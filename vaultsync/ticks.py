@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from .errors import UsageError
 from .followups import item_id
+from .links import parse_reference
 from .model import FollowUp, Person, Report, ScanWarning
 from .output import block_span, read_text, splice
 from .record import (
@@ -241,10 +242,9 @@ class DoneResult:
 
 
 def _strip_link(text: str) -> str:
-    text = text.strip()
-    if text.startswith("[[") and text.endswith("]]"):
-        text = text[2:-2].split("|", 1)[0]
-    return text.strip()
+    """`[[Sam Rivera|Sam]]`, `Sam Rivera` or a path, as the target it names."""
+    found = parse_reference(text)
+    return found[0].target if found else ""
 
 
 def _is_source(source: str, wanted: str, root: Path) -> bool:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -77,16 +78,26 @@ def watch_edit(vault: Path, edits: int) -> float | None:
     """Median seconds from a one-note edit to Follow-ups.md rewritten, minus the quiet period."""
     output = vault / "Follow-ups.md"
     proc = subprocess.Popen(
-        [*VAULTSYNC, "watch", str(vault), "--quiet", "--quiet-period", str(QUIET)],
+        [*VAULTSYNC, "watch", str(vault), "--quiet-period", str(QUIET)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        deadline = time.monotonic() + 300
-        while not output.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(1.0)
-        note = sorted((vault / "Meetings").iterdir())[0]
+        assert proc.stderr is not None
+        for line in proc.stderr:  # the first scan is done once it says it is watching
+            if " watching " in line:
+                break
+        else:
+            return None
+        # Keep reading its log, or a full pipe would stop the watcher.
+        threading.Thread(target=proc.stderr.read, daemon=True).start()
+        # A meeting whose items are open, so that a new due date shows in the output.
+        note = next(
+            p
+            for p in sorted((vault / "Meetings").iterdir())
+            if "reported_back" not in p.read_text()
+        )
         original = note.read_text(encoding="utf-8")
         latencies = []
         for i in range(edits):

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import yaml
+from conftest import time_limit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,26 +22,6 @@ from vaultsync.properties import (
 )
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class TookTooLong(Exception):
-    pass
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` (a hang becomes a failure, not a stuck suite)."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise TookTooLong(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # --- normalize_name -------------------------------------------------------------------------

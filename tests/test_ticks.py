@@ -11,12 +11,13 @@ import datetime as dt
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import wait_until
 
 from vaultsync.followups import item_id
 from vaultsync.render import BEGIN, END, report_json
@@ -308,15 +309,6 @@ def test_dry_run_and_check_record_nothing_but_report_a_change(vault: Path, check
 
 
 # -- under `vaultsync watch` ----------------------------------------------------------------
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_VAULT, TODAY
+from conftest import SAMPLE_VAULT, TODAY, wait_until
 
 from vaultsync.errors import VaultsyncError
 from vaultsync.render import BEGIN, END
@@ -51,15 +51,6 @@ def vault(tmp_path: Path) -> Path:
     root = tmp_path / "vault"
     shutil.copytree(SAMPLE_VAULT, root, ignore=shutil.ignore_patterns(OUTPUT))
     return root
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def index(root: Path) -> str:

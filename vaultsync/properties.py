@@ -95,18 +95,16 @@ def parse_date(value: object) -> dt.date | None:
     link = _DAILY_LINK.fullmatch(text)
     if link:
         text = link.group(1)
-    match = _ISO_DATE.fullmatch(text)
-    if not match:
-        return None
-    try:
-        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return None
+    return _calendar_date(_ISO_DATE.fullmatch(text))
 
 
 def date_in_name(stem: str) -> dt.date | None:
     """The `YYYY-MM-DD` a file name starts with, as in `2026-11-20 Coffee with Carol`."""
-    match = re.match(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])", stem)
+    return _calendar_date(re.match(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])", stem))
+
+
+def _calendar_date(match: re.Match[str] | None) -> dt.date | None:
+    """The date of a year-month-day match, None when there is none or no such day exists."""
     if not match:
         return None
     try:

@@ -3,14 +3,16 @@
 For each size, in one run on one machine: the floors (walk+stat; read all bytes; read and
 parse front matter with libyaml), then vaultsync's cold `scan --dry-run`, warm `scan` (nothing
 changed since the last one), one edit under `watch` (edit → Follow-ups.md rewritten, minus the
-quiet period) and peak memory. Whole-process timings, median of several runs, each figure
-with its ratio to its floor. Vaults are generated (seeded) under a temporary folder.
+quiet period), peak memory, and the watcher's memory after a soak of random changes.
+Whole-process timings, median of several runs, each figure with its ratio to its floor.
+Vaults are generated (seeded) under a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -74,8 +76,38 @@ def peak_rss(cmd: list[str]) -> int:
     return int(out.stdout.strip() or 0)
 
 
-def watch_edit(vault: Path, edits: int) -> float | None:
-    """Median seconds from a one-note edit to Follow-ups.md rewritten, minus the quiet period."""
+def soak(vault: Path, operations: int = 300, seed: int = 11) -> None:
+    """Random creations, edits, renames and deletions of notes, as a day of writing does."""
+    rng = random.Random(seed)
+    folder = vault / "Soak"
+    folder.mkdir(exist_ok=True)
+    for i in range(operations):
+        notes = sorted(folder.glob("*.md"))
+        roll = rng.random()
+        if roll < 0.4 or not notes:
+            text = f'---\ndate: 2026-11-{rng.randint(1, 26):02d}\nreport_back_to: "[[P{i}]]"\n---\n'
+            (folder / f"2026-11-20 Soak {i}.md").write_text(text)
+        elif roll < 0.7:
+            with rng.choice(notes).open("a") as handle:
+                handle.write(f"- [ ] Follow up with [[P{i}]]\n")
+        elif roll < 0.85:
+            rng.choice(notes).rename(folder / f"2026-11-21 Renamed {i}.md")
+        else:
+            rng.choice(notes).unlink()
+        time.sleep(0.005)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a running process (Linux), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def watch_edit(vault: Path, edits: int) -> tuple[float, float] | None:
+    """Median seconds from a one-note edit to Follow-ups.md rewritten, minus the quiet
+    period; then the watcher's memory (MB) after a soak of random changes."""
     output = vault / "Follow-ups.md"
     proc = subprocess.Popen(
         [*VAULTSYNC, "watch", str(vault), "--quiet-period", str(QUIET)],
@@ -114,7 +146,9 @@ def watch_edit(vault: Path, edits: int) -> float | None:
             latencies.append(time.perf_counter() - start - QUIET)
             time.sleep(QUIET * 2)
         note.write_text(original)
-        return statistics.median(latencies)
+        soak(vault)
+        time.sleep(max(2.0, QUIET * 10))  # let the last batch settle
+        return statistics.median(latencies), rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -145,16 +179,23 @@ def main() -> None:
             subprocess.run(scan, check=True, stdout=subprocess.DEVNULL, env=env)
             warm, _ = timed(scan, args.runs, env)
             memory = peak_rss([*scan, "--dry-run", "--no-cache"]) / 1024
-            edit = watch_edit(vault, args.edits)
-            rows.append((size, floors, cold, warm, edit, memory))
-    print("| notes | walk+stat | read | read+yaml | cold scan | warm scan | watch edit | peak MB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size, floors, cold, warm, edit, memory in rows:
-        edit_text = "failed" if edit is None else f"{edit * 1000:.0f} ms"
+            watched = watch_edit(vault, args.edits)
+            rows.append((size, floors, cold, warm, watched, memory))
+    print(
+        "| notes | walk+stat | read | read+yaml | cold scan | warm scan | watch edit "
+        "| scan peak MB | watch MB after soak |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, floors, cold, warm, watched, memory in rows:
+        edit, soaked = (
+            (f"{watched[0] * 1000:.0f} ms", f"{watched[1]:.0f}")
+            if watched
+            else ("failed", "failed")
+        )
         print(
             f"| {size:,} | {floors['stat']:.2f} s | {floors['read']:.2f} s "
             f"| {floors['yaml']:.2f} s | {cold:.2f} s ({ratio(cold, floors['yaml'])}) "
-            f"| {warm:.2f} s ({ratio(warm, floors['stat'])}) | {edit_text} | {memory:.0f} |"
+            f"| {warm:.2f} s ({ratio(warm, floors['stat'])}) | {edit} | {memory:.0f} | {soaked} |"
         )
 
 

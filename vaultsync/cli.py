@@ -8,7 +8,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -46,6 +46,12 @@ def _today(value: str | None) -> str | None:
         except ValueError:
             raise typer.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
     return value
+
+
+def _today_option(help_text: str) -> Any:
+    return typer.Option(
+        "--today", envvar="VAULTSYNC_TODAY", callback=_today, metavar="YYYY-MM-DD", help=help_text
+    )
 
 
 def _version(value: bool) -> None:
@@ -95,11 +101,7 @@ class _Progress:
 def scan(
     vault: VaultArg = Path("."),
     today: Annotated[
-        str | None,
-        typer.Option(
-            "--today", envvar="VAULTSYNC_TODAY", callback=_today, metavar="YYYY-MM-DD",
-            help="Compute statuses as of this day instead of the real today.",
-        ),
+        str | None, _today_option("Compute statuses as of this day instead of the real today.")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Compute and report, but write nothing.")
@@ -211,11 +213,7 @@ def done(
         Path, typer.Option("--vault", help="The vault folder.", show_default=".")
     ] = Path("."),
     today: Annotated[
-        str | None,
-        typer.Option(
-            "--today", envvar="VAULTSYNC_TODAY", callback=_today, metavar="YYYY-MM-DD",
-            help="Record it as of this day instead of the real today.",
-        ),
+        str | None, _today_option("Record it as of this day instead of the real today.")
     ] = None,
     wont: Annotated[
         bool, typer.Option("--wont", help="Record that you won't report back (closes it).")

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .config import Config
-from .model import FollowUp, Note, Person, PersonRow, Report, ScanWarning
+from .model import FollowUp, Note, Person, PersonRow, Report, ScanWarning, merge_warnings
 from .people import Directory
 from .tasks import OPEN
 
@@ -280,7 +280,7 @@ def _report(
             for person in introduced:
                 if person.key != introducer.key:
                     edges[(introducer.key, person.key)] = (introducer, person)
-    warnings = sorted(set(warnings), key=lambda w: (w.path, w.line, w.message))
+    warnings = merge_warnings(warnings)
     return Report(
         today=today,
         followups=open_items,

@@ -18,6 +18,12 @@ class ScanWarning:
     message: str
 
 
+def merge_warnings(*groups: list[ScanWarning]) -> list[ScanWarning]:
+    """Warnings from several steps, each once, in the order of the output: path, line."""
+    merged = {w for group in groups for w in group}
+    return sorted(merged, key=lambda w: (w.path, w.line, w.message))
+
+
 @dataclass(slots=True)
 class Note:
     """What one note says, as far as report-backs go; it depends on this note alone, so a

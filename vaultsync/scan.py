@@ -16,7 +16,7 @@ from .cache import NoteCache
 from .config import Config, load_config
 from .errors import RefusedWrite, UsageError, VaultsyncError
 from .followups import compute
-from .model import Note, Report, ScanWarning
+from .model import Note, Report, ScanWarning, merge_warnings
 from .notes import NoteReader
 from .output import FileChanged, read_text, splice, write_atomic
 from .render import render_block
@@ -115,15 +115,12 @@ class Vault:
     def report(self, today: dt.date) -> Report:
         report = compute(self.notes.values(), self.config, today)
         if self.discovery_warnings:
-            report.warnings = sorted(
-                set(report.warnings) | set(self.discovery_warnings),
-                key=lambda w: (w.path, w.line, w.message),
-            )
+            report.warnings = merge_warnings(report.warnings, self.discovery_warnings)
         return report
 
-    def _existing(self) -> str | None:
+    def _existing(self, output: Path) -> str | None:
         try:
-            return read_text(self.output)
+            return read_text(output)
         except OSError as exc:
             raise self._io_error("read", exc) from None
 
@@ -140,8 +137,9 @@ class Vault:
         this ran is not overwritten but read and recorded on the next attempt.
         """
         recorded: list[str] = []
+        output = self.output  # checked once: it resolves symbolic links
         for _ in range(WRITE_ATTEMPTS):
-            existing = self._existing()
+            existing = self._existing(output)
             report = self.report(today)
             ticks = find_ticks(existing)
             outcome = TickOutcome()
@@ -153,10 +151,7 @@ class Vault:
                 report = self.report(today)
                 outcome.settle(report)
             if outcome.warnings:
-                report.warnings = sorted(
-                    set(report.warnings) | set(outcome.warnings),
-                    key=lambda w: (w.path, w.line, w.message),
-                )
+                report.warnings = merge_warnings(report.warnings, outcome.warnings)
             block = render_block(
                 report,
                 self.config.graph,
@@ -168,13 +163,13 @@ class Vault:
             changed = text != existing
             # A dry run that would record ticks would change notes and the output.
             result = ScanResult(
-                report, self.output, text, changed or outcome.pending > 0, sorted(set(recorded))
+                report, output, text, changed or outcome.pending > 0, sorted(set(recorded))
             )
             if not changed or dry_run:
                 return result
             before = None if existing is None else existing.encode("utf-8", "surrogateescape")
             try:
-                write_atomic(self.output, text, expected=before)
+                write_atomic(output, text, expected=before)
             except FileChanged:
                 continue
             except OSError as exc:

@@ -315,10 +315,10 @@ class Watcher:
                 touched.update(gone)
         keep = []
         for rel in files:
-            if self._spelled(rel, listings) and not os.path.islink(self.root / rel):
-                keep.append(rel)
+            if self._spelled(rel, listings):
+                keep.append(rel)  # refresh drops it if it is gone, or a symbolic link
             else:
-                vault.notes.pop(rel, None)  # a scan never follows a link; neither do we
+                vault.notes.pop(rel, None)
         vault.refresh(keep)
         return sorted(touched | {p for p in files if p in vault.notes})
 

@@ -7,12 +7,13 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_VAULT, TODAY
 
-from vaultsync.cache import NoteCache, cache_file, decode, encode
+from vaultsync.cache import NoteCache, cache_file, decode, decode_report, encode, encode_report
 from vaultsync.config import Config
 from vaultsync.links import Link
 from vaultsync.model import Note, ScanWarning
@@ -175,3 +176,124 @@ def test_notes_just_written_are_not_cached(tmp_path: Path) -> None:
     os.utime(root / "old.md", (LONG_AGO, LONG_AGO))
     scan(root, DAY, dry_run=True)
     assert set(json.loads(cache_file(root).read_bytes())["notes"]) == {"old.md"}
+
+
+# The result cache: a scan that finds nothing changed reuses the last report.
+
+RULES = sorted(p.parent for p in (Path(__file__).parent / "rules").glob("*/vault"))
+
+
+def written_and_aged(tmp_path: Path) -> Path:
+    """The sample vault after a scan wrote its Follow-ups.md, every file aged past the racy
+    window, and a second scan that filled the result cache."""
+    root = vault_copy(tmp_path)
+    scan(root, DAY)
+    os.utime(root / "Follow-ups.md", (LONG_AGO, LONG_AGO))
+    scan(root, DAY)
+    assert cache_file(root, "result").exists()
+    return root
+
+
+def both(root: Path, day: dt.date = DAY) -> tuple[object, object]:
+    """(cached scan, reading scan) of the same vault, as JSON and output text, dry runs."""
+    warm = scan(root, day, dry_run=True)
+    cold = scan(root, day, dry_run=True, use_cache=False)
+    return (report_json(warm.report), warm.text, warm.changed), (
+        report_json(cold.report),
+        cold.text,
+        cold.changed,
+    )
+
+
+@pytest.mark.parametrize("case", RULES, ids=[case.name for case in RULES])
+def test_every_report_survives_the_cache(case: Path) -> None:
+    report = scan(case / "vault", DAY, dry_run=True, use_cache=False).report
+    assert decode_report(json.loads(json.dumps(encode_report(report)))) == report
+
+
+def test_an_unchanged_vault_is_answered_from_the_result_cache(tmp_path: Path) -> None:
+    """No note is read: with the note cache gone and a note's text changed behind an
+    unchanged size and mtime, only the kept result can still name Sam Rivera."""
+    root = written_and_aged(tmp_path)
+    cache_file(root).unlink()
+    note = root / "Meetings/2026-11-19 Intro call with Jordan Okafor.md"
+    note.write_text(note.read_text("utf-8").replace("[[Sam Rivera]]", "[[Sam Rivere]]"), "utf-8")
+    os.utime(note, (LONG_AGO, LONG_AGO))
+    result = scan(root, DAY)
+    assert not result.changed
+    assert result.text == (root / "Follow-ups.md").read_text("utf-8")
+    assert "Sam Rivera" in result.text and "Sam Rivere" not in result.text
+    assert not cache_file(root).exists()
+
+
+def edit_note(root: Path) -> None:
+    note = root / "Meetings/2026-11-19 Intro call with Jordan Okafor.md"
+    note.write_text(note.read_text("utf-8").replace("[[Sam Rivera]]", "[[Wei Zhang]]"), "utf-8")
+    os.utime(note, (LONG_AGO + 1, LONG_AGO + 1))
+
+
+def add_note(root: Path) -> None:
+    note = root / "Meetings/2026-11-25 Lunch with Ann.md"
+    note.write_text('---\nreport_back_to: "[[Ann Example]]"\n---\n', "utf-8")
+    os.utime(note, (LONG_AGO, LONG_AGO))
+
+
+def delete_note(root: Path) -> None:
+    (root / "Meetings/2026-11-19 Intro call with Jordan Okafor.md").unlink()
+
+
+def configure(root: Path) -> None:
+    (root / ".vaultsync.toml").write_text("horizon_days = 30\n", "utf-8")
+
+
+def tick_a_box(root: Path) -> None:
+    output = root / "Follow-ups.md"
+    output.write_text(output.read_text("utf-8").replace("- [ ] ", "- [x] ", 1), "utf-8")
+
+
+def edit_the_output(root: Path) -> None:
+    output = root / "Follow-ups.md"
+    output.write_text(output.read_text("utf-8").replace("Sam Rivera", "Sam R.", 1), "utf-8")
+
+
+def hide_the_folder_of_templates(root: Path) -> None:
+    (root / ".obsidian").mkdir(exist_ok=True)
+    (root / ".obsidian/templates.json").write_text('{"folder": "Meetings"}', "utf-8")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [edit_note, add_note, delete_note, configure, tick_a_box, edit_the_output,
+     hide_the_folder_of_templates],
+)
+def test_any_change_is_computed_again(tmp_path: Path, change: Callable[[Path], None]) -> None:
+    root = written_and_aged(tmp_path)
+    change(root)
+    warm, cold = both(root)
+    assert warm == cold
+
+
+def test_another_day_is_computed_again(tmp_path: Path) -> None:
+    root = written_and_aged(tmp_path)
+    later = DAY + dt.timedelta(days=40)
+    warm, cold = both(root, later)
+    assert warm == cold and cold[2]  # forty days on, statuses have changed
+
+
+def test_a_damaged_result_cache_is_ignored(tmp_path: Path) -> None:
+    root = written_and_aged(tmp_path)
+    path = cache_file(root, "result")
+    data = json.loads(path.read_bytes())
+    data["report"]["followups"][0][2] = "nobody known"
+    path.write_text(json.dumps(data), "utf-8")
+    warm, cold = both(root)
+    assert warm == cold
+
+
+def test_a_vault_just_written_keeps_no_result(tmp_path: Path) -> None:
+    root = tmp_path / "vault"
+    root.mkdir()
+    (root / "fresh.md").write_text('---\ndate: 2026-11-20\nreport_back_to: "[[Ann]]"\n---\n')
+    scan(root, DAY)
+    assert (root / "Follow-ups.md").exists()
+    assert not cache_file(root, "result").exists()

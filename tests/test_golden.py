@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SAMPLE_VAULT, TODAY
 
+from vaultsync.cache import cache_file
 from vaultsync.render import report_json
-from vaultsync.scan import scan
+from vaultsync.scan import ScanResult, scan
 
 GOLDEN = ROOT / "tests" / "golden"
 
@@ -40,14 +41,36 @@ def vault(tmp_path: Path) -> Path:
     return copy
 
 
-def test_sample_vault_follow_ups(vault: Path) -> None:
-    result = scan(vault, dt.date.fromisoformat(TODAY))
-    assert result.changed
-    check("sample_vault.Follow-ups.md", (vault / "Follow-ups.md").read_bytes().decode("utf-8"))
+def warm_scan(vault: Path, *, dry_run: bool = False) -> ScanResult:
+    """A scan answered by the result cache: the notes are aged past the racy window, two
+    scans fill the note cache and then the result cache, and the third is served from it."""
+    today = dt.date.fromisoformat(TODAY)
+    for path in vault.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.utime(path, (1_700_000_000, 1_700_000_000))
+    scan(vault, today)
+    scan(vault, today)
+    assert cache_file(vault, "result").exists()
+    return scan(vault, today, dry_run=dry_run)
 
 
-def test_sample_vault_json(vault: Path) -> None:
-    result = scan(vault, dt.date.fromisoformat(TODAY), dry_run=True)
+@pytest.mark.parametrize("cached", [False, True], ids=["read", "from-cache"])
+def test_sample_vault_follow_ups(vault: Path, cached: bool) -> None:
+    if cached:
+        result = warm_scan(vault)
+        assert not result.changed
+    else:
+        result = scan(vault, dt.date.fromisoformat(TODAY))
+        assert result.changed
+    text = (vault / "Follow-ups.md").read_bytes().decode("utf-8")
+    assert result.text == text
+    check("sample_vault.Follow-ups.md", text)
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["read", "from-cache"])
+def test_sample_vault_json(vault: Path, cached: bool) -> None:
+    today = dt.date.fromisoformat(TODAY)
+    result = warm_scan(vault, dry_run=True) if cached else scan(vault, today, dry_run=True)
     check(
         "sample_vault.json",
         json.dumps(report_json(result.report), indent=2, ensure_ascii=False) + "\n",

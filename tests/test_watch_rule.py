@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from vaultsync.vault import Layout
+from vaultsync.vault import Layout, glob_regex
 from vaultsync.watch import classify, is_editor_temp
 
 LAYOUT = Layout(output="Follow-ups.md", templates=("Templates",), ignore=("Archive/**",))
@@ -99,3 +101,28 @@ def test_a_note_name_is_never_an_editor_temp_file() -> None:
     # The rule must never hide a note that a full scan reads.
     for name in ("~$budget.md", "a~b.md", "x.tmp.md", "4913.md", "#1.md"):
         assert not is_editor_temp(name), name
+
+
+_SEGMENTS = st.sampled_from(
+    ["Archive", "archive", "Templates", "Meetings", ".obsidian", "a b", "x.md", "Note.MD", "*"]
+)
+_PATHS = st.lists(_SEGMENTS, min_size=1, max_size=4).map("/".join)
+_PATTERNS = st.lists(
+    st.sampled_from(["Archive/**", "*.md", "**/x.md", "Meetings/*", "a b", "Note.md", "**"]),
+    max_size=3,
+).map(tuple)
+
+
+@given(patterns=_PATTERNS, rel=_PATHS)
+def test_the_ignore_patterns_match_as_one_what_each_matches(
+    patterns: tuple[str, ...], rel: str
+) -> None:
+    """The rules run once per file, so the patterns are joined into one; it must match
+    exactly the paths that one of them matches, for files and for folders."""
+    layout = Layout(output="Follow-ups.md", templates=(), ignore=patterns)
+    one_of = any(glob_regex(p).fullmatch(rel) for p in patterns)
+    assert (layout.skip_reason(rel) == "ignored") == (
+        one_of and rel.lower().endswith(".md") and not rel.startswith(".") and "/." not in rel
+    )
+    folder = one_of or any(glob_regex(p).fullmatch(rel + "/") for p in patterns)
+    assert layout.skips_folder(rel) == (folder or rel.startswith(".") or "/." in rel)

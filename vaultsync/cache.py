@@ -1,10 +1,12 @@
-"""Notes as last read, kept between scans so that an unchanged note is not read again.
+"""What the last scan read and found, kept so that the next one need not do it again.
 
-One JSON file per vault in the user's cache folder, never in the vault (a sync client must
-not carry it between machines). Each note is keyed by its path, size and modification time,
-the whole file by the vaultsync version and the configuration. JSON, not pickle: a cache file
-can only hold data, never run code. Anything unexpected in it (damage, another version, a
-hand edit) makes the whole file count as empty; the next scan writes a good one.
+Two JSON files per vault in the user's cache folder, never in the vault (a sync client must
+not carry them between machines). `NoteCache` keeps every note as read, keyed by its path,
+size and modification time, the whole file by the vaultsync version and the configuration:
+a scan reads only the notes that changed. `ResultCache` keeps the last report, keyed by all
+of that plus `today`: a scan that finds nothing changed computes nothing. JSON, not pickle:
+a cache file can only hold data, never run code. Anything unexpected in one (damage, another
+version, a hand edit) makes it count as empty; the next scan writes a good one.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from . import __version__
 from .config import Config
 from .links import Link
-from .model import Note, ScanWarning
+from .model import FollowUp, Note, Person, PersonRow, Report, ScanWarning
 from .output import write_atomic
 from .tasks import Task
 
@@ -30,11 +32,11 @@ FORMAT = 1
 RACY_NS = 2_000_000_000  # a note changed this recently may change again within its mtime tick
 
 
-def cache_file(root: Path) -> Path:
+def cache_file(root: Path, kind: str = "notes") -> Path:
     from platformdirs import user_cache_dir
 
     digest = hashlib.sha256(os.path.realpath(root).encode("utf-8", "surrogateescape")).hexdigest()
-    return Path(user_cache_dir("vaultsync", appauthor=False)) / f"notes-{digest[:24]}.json"
+    return Path(user_cache_dir("vaultsync", appauthor=False)) / f"{kind}-{digest[:24]}.json"
 
 
 def _date(value: Any) -> dt.date | None:
@@ -187,3 +189,135 @@ class NoteCache:
             write_atomic(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         except OSError as exc:
             log.debug("cannot write the cache %s: %s", self.path, exc)
+
+
+def _person(data: Any) -> Person:
+    key, name, note, display, email, cadence, last = data
+    return Person(
+        key=_str(key),
+        name=_str(name),
+        note=None if note is None else _str(note),
+        display=_str(display),
+        email=None if email is None else _str(email),
+        cadence_days=None if cadence is None else _int(cadence),
+        last_contact=_date(last),
+    )
+
+
+def _followup_data(f: FollowUp) -> list[Any]:
+    return [
+        f.id, f.kind, f.person.key, f.source, f.reasons, _iso(f.due), f.status, f.ready,
+        _iso(f.closed_on),
+    ]
+
+
+def encode_report(report: Report) -> dict[str, Any]:
+    """A report as JSON-ready data; each person once, named by key where it recurs."""
+    people: dict[str, Person] = {}
+    for person in (
+        *(f.person for f in report.followups),
+        *(f.person for f in report.closed),
+        *(row.person for row in report.people),
+        *(p for pair in report.introductions for p in pair),
+    ):
+        people.setdefault(person.key, person)
+    return {
+        "today": report.today.isoformat(),
+        "persons": [
+            [p.key, p.name, p.note, p.display, p.email, p.cadence_days, _iso(p.last_contact)]
+            for p in people.values()
+        ],
+        "followups": [_followup_data(f) for f in report.followups],
+        "closed": [_followup_data(f) for f in report.closed],
+        "people": [
+            [row.person.key, _iso(row.last_contact), row.open, row.reported_back]
+            for row in report.people
+        ],
+        "warnings": [[w.path, w.line, w.message] for w in report.warnings],
+        "interactions": report.interactions,
+        "introductions": [[a.key, b.key] for a, b in report.introductions],
+        "notes": report.notes,
+    }
+
+
+def decode_report(data: dict[str, Any]) -> Report:
+    """The report `encode_report` gave `data` for; raises on anything it could not have written."""
+    people = {person.key: person for person in map(_person, data["persons"])}
+    days: dict[Any, dt.date | None] = {None: None}  # a vault has few distinct dates
+
+    def day(value: Any) -> dt.date | None:
+        found = days.get(value)
+        if found is None and value is not None:
+            found = days[value] = _date(value)
+        return found
+
+    def followup(item: Any) -> FollowUp:
+        fid, kind, key, source, reasons, due, status, ready, closed_on = item
+        return FollowUp(
+            _str(fid),
+            _str(kind),
+            people[key],
+            None if source is None else _str(source),
+            list(map(_str, reasons)),
+            day(due),
+            _str(status),
+            ready is True,
+            day(closed_on),
+        )
+
+    return Report(
+        today=dt.date.fromisoformat(_str(data["today"])),
+        followups=list(map(followup, data["followups"])),
+        closed=list(map(followup, data["closed"])),
+        people=[
+            PersonRow(people[key], day(last), _int(n_open), _int(n_closed))
+            for key, last, n_open, n_closed in data["people"]
+        ],
+        warnings=[ScanWarning(_str(p), _int(line), _str(m)) for p, line, m in data["warnings"]],
+        interactions=_int(data["interactions"]),
+        introductions=[(people[a], people[b]) for a, b in data["introductions"]],
+        notes=_int(data["notes"]),
+    )
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class ResultCache:
+    """The last scan's report and output, valid while its `key` is: the key names everything
+    the report is a function of (see `Vault.survey`), the digest the output file's bytes."""
+
+    def __init__(self, root: Path, key: str) -> None:
+        self.path = cache_file(root, "result")
+        self.key = f"{__version__}\n{key}"
+
+    def get(self, output_text: str | None) -> Report | None:
+        """The cached report, if it was computed under this key and the output file still
+        holds exactly what that scan wrote (a ticked box or a hand edit is work to do)."""
+        if output_text is None:
+            return None
+        try:
+            data = json.loads(self.path.read_bytes())
+            if data["format"] != FORMAT or data["key"] != self.key:
+                return None
+            if data["output"] != text_digest(output_text):
+                return None
+            return decode_report(data["report"])
+        except FileNotFoundError:
+            return None
+        except Exception as exc:
+            log.debug("ignoring the cached result %s: %s", self.path, exc)
+            return None
+
+    def put(self, report: Report, output_text: str) -> None:
+        data = {
+            "format": FORMAT,
+            "key": self.key,
+            "output": text_digest(output_text),
+            "report": encode_report(report),
+        }
+        try:
+            write_atomic(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        except OSError as exc:
+            log.debug("cannot write the cached result %s: %s", self.path, exc)

@@ -129,7 +129,6 @@ def scan(
     Exit codes: 0 done (warnings included), 1 --check found Follow-ups.md out of date,
     2 bad arguments or configuration, 3 Follow-ups.md holds text vaultsync does not own.
     """
-    from .render import report_json
     from .scan import scan as run_scan
 
     day = dt.date.fromisoformat(today) if today else dt.date.today()
@@ -141,6 +140,8 @@ def scan(
     except VaultsyncError as exc:
         raise _fail(exc) from None
     if output_format is Format.json:
+        from .render import report_json
+
         typer.echo(json.dumps(report_json(result.report), ensure_ascii=False, indent=2))
     else:
         _summary(result, vault, dry_run=dry_run, check=check)

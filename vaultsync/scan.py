@@ -1,30 +1,52 @@
 """The pipeline, end to end: discover → read → compute → render → write.
 
 `Vault` keeps every note it has read, so that a caller that knows which files changed (the
-watcher) can re-read just those and recompute; `scan` is the one-shot use of it.
+watcher) can re-read just those and recompute; `scan` is the one-shot use of it, which skips
+all of the work when the survey shows nothing changed since the last scan.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .cache import NoteCache
+from .cache import RACY_NS, NoteCache, ResultCache
 from .config import Config, load_config
 from .errors import RefusedWrite, UsageError, VaultsyncError
-from .followups import compute
 from .model import Note, Report, ScanWarning, merge_warnings
-from .notes import NoteReader
 from .output import FileChanged, read_text, splice, write_atomic
-from .render import render_block
-from .ticks import TickOutcome, apply_ticks, find_ticks
 from .vault import Layout, discover, inside
+
+if TYPE_CHECKING:
+    from .notes import NoteReader
+
+# Reading, computing and rendering are imported where they are used: a scan that finds
+# nothing changed needs none of them (nor YAML or markdown-it), and starts that much faster.
 
 Progress = Callable[[int, int], None]  # (notes read, notes found)
 WRITE_ATTEMPTS = 3  # times the output is computed again because it changed while we wrote
+
+
+@dataclass(slots=True)
+class Survey:
+    """A vault's notes as found on disk just now, each with its size and modification time."""
+
+    paths: list[str]
+    stats: dict[str, tuple[int, int]]  # path -> (size, mtime_ns); absent if it cannot be read
+    warnings: list[ScanWarning]
+    taken_ns: int
+
+    def settled(self) -> bool:
+        """Whether no note changed so recently that it may change again within its mtime."""
+        newest = max((mtime for _, mtime in self.stats.values()), default=0)
+        return self.taken_ns - newest > RACY_NS
 
 
 @dataclass(slots=True)
@@ -45,9 +67,14 @@ class Vault:
         self.root = root
         self.config = config if config is not None else load_config(root)
         self.layout = Layout.of(root, self.config)
-        self.reader = NoteReader(self.config)
         self.notes: dict[str, Note] = {}
         self.discovery_warnings: list[ScanWarning] = []
+
+    @cached_property
+    def reader(self) -> NoteReader:
+        from .notes import NoteReader
+
+        return NoteReader(self.config)
 
     @property
     def output(self) -> Path:
@@ -60,32 +87,62 @@ class Vault:
             )
         return path
 
-    def load(self, progress: Progress | None = None, *, use_cache: bool = True) -> None:
+    def survey(self, *, stats: bool = True) -> Survey:
+        """Which notes the vault has now (and, with `stats`, their sizes and mtimes)."""
+        taken = time.time_ns()
+        paths, warnings = discover(self.root, self.layout)
+        found: dict[str, tuple[int, int]] = {}
+        prefix = os.path.join(self.root, "")
+        for rel in paths if stats else ():
+            try:
+                stat = os.stat(prefix + rel)
+            except OSError:
+                continue  # reading it says what is wrong
+            found[rel] = (stat.st_size, stat.st_mtime_ns)
+        return Survey(paths, found, warnings, taken)
+
+    def result_key(self, survey: Survey, today: dt.date) -> str:
+        """Names everything a report is a function of: the configuration, the layout, today,
+        and every note's path, size and mtime (a note's text is fixed by them, as the note
+        cache already trusts), and what discovery passed over."""
+        digest = hashlib.sha256()
+        for part in (self.config.fingerprint(), repr(self.layout), today.isoformat()):
+            digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+        for rel in survey.paths:
+            size, mtime = survey.stats.get(rel, (-1, -1))
+            digest.update(f"{rel}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
+        for w in survey.warnings:
+            digest.update(f"{w.path}\0{w.line}\0{w.message}\n".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def load(
+        self,
+        progress: Progress | None = None,
+        *,
+        use_cache: bool = True,
+        survey: Survey | None = None,
+    ) -> None:
         """Read every note, taking the unchanged ones from the cache when `use_cache`."""
-        paths, self.discovery_warnings = discover(self.root, self.layout)
+        if survey is None:
+            survey = self.survey(stats=use_cache)
+        self.discovery_warnings = survey.warnings
         cache = NoteCache(self.root, self.config) if use_cache else None
         if cache is not None:
             cache.load()
         self.notes = {}
-        for count, rel in enumerate(paths, 1):
-            self.notes[rel] = self._read(rel, cache)
+        total = len(survey.paths)
+        for count, rel in enumerate(survey.paths, 1):
+            stat = survey.stats.get(rel) if cache is not None else None
+            note = None if stat is None or cache is None else cache.get(rel, *stat)
+            if note is None:
+                note = self.reader.read(self.root, rel)
+                if stat is not None and cache is not None:
+                    cache.put(rel, *stat, note)
+            self.notes[rel] = note
             if progress is not None:
-                progress(count, len(paths))
+                progress(count, total)
         if cache is not None:
-            cache.save(set(paths))
-
-    def _read(self, rel: str, cache: NoteCache | None) -> Note:
-        if cache is None:
-            return self.reader.read(self.root, rel)
-        try:
-            stat = os.stat(self.root / rel)
-        except OSError:
-            return self.reader.read(self.root, rel)  # which says what is wrong
-        note = cache.get(rel, stat.st_size, stat.st_mtime_ns)
-        if note is None:
-            note = self.reader.read(self.root, rel)
-            cache.put(rel, stat.st_size, stat.st_mtime_ns, note)
-        return note
+            cache.save(set(survey.paths))
 
     def refresh(self, paths: Iterable[str]) -> None:
         """Read these vault-relative paths again: changed, created or deleted notes."""
@@ -113,6 +170,8 @@ class Vault:
         return found
 
     def report(self, today: dt.date) -> Report:
+        from .followups import compute
+
         report = compute(self.notes.values(), self.config, today)
         if self.discovery_warnings:
             report.warnings = merge_warnings(report.warnings, self.discovery_warnings)
@@ -136,6 +195,9 @@ class Vault:
         The output is replaced only if it still holds what was read: a box ticked while
         this ran is not overwritten but read and recorded on the next attempt.
         """
+        from .render import render_block
+        from .ticks import TickOutcome, apply_ticks, find_ticks
+
         recorded: list[str] = []
         output = self.output  # checked once: it resolves symbolic links
         for _ in range(WRITE_ATTEMPTS):
@@ -191,5 +253,23 @@ def scan(
 ) -> ScanResult:
     """Scan the vault at `root` and bring its Follow-ups.md up to date (unless `dry_run`)."""
     vault = Vault(root)
-    vault.load(progress, use_cache=use_cache)
-    return vault.write(today, dry_run=dry_run)
+    if not use_cache:
+        vault.load(progress, use_cache=False)
+        return vault.write(today, dry_run=dry_run)
+    survey = vault.survey()
+    results = ResultCache(root, vault.result_key(survey, today))
+    output = vault.output
+    existing = vault._existing(output)
+    report = results.get(existing)
+    if report is not None and existing is not None:
+        return ScanResult(report, output, existing, changed=False)
+    vault.load(progress, survey=survey)
+    result = vault.write(today, dry_run=dry_run)
+    # Kept only when the output now holds `text` and nothing is left for the next scan to
+    # do: a tick to record, or a note written by this scan (its stat is newer than the key's).
+    from .ticks import find_ticks
+
+    on_disk = not result.changed or not dry_run
+    if on_disk and not result.recorded and survey.settled() and not find_ticks(result.text):
+        results.put(result.report, result.text)
+    return result

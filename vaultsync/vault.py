@@ -10,7 +10,7 @@ import json
 import os
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -84,6 +84,14 @@ def templates_folders(root: Path, config: Config) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found)) or ("Templates",)
 
 
+def ignore_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern that fully matches what any of `patterns` fully matches."""
+    if not patterns:
+        return None
+    either = "|".join(f"(?:{glob_regex(pattern).pattern})" for pattern in patterns)
+    return re.compile(either, re.IGNORECASE | re.DOTALL)
+
+
 @dataclass(frozen=True, slots=True)
 class Layout:
     """What discovery needs to know about a vault, fixed for one configuration."""
@@ -91,6 +99,15 @@ class Layout:
     output: str
     templates: tuple[str, ...]
     ignore: tuple[str, ...]
+    # The same, prepared once: the rules run for every file of the vault.
+    _output: str = field(init=False, repr=False, compare=False)
+    _templates: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _ignored: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_output", self.output.lower())
+        object.__setattr__(self, "_templates", tuple(f.lower() + "/" for f in self.templates))
+        object.__setattr__(self, "_ignored", ignore_regex(self.ignore))
 
     @classmethod
     def of(cls, root: Path, config: Config) -> Layout:
@@ -98,37 +115,36 @@ class Layout:
 
     def skips_folder(self, rel: str) -> bool:
         """Whether nothing inside the folder at vault-relative `rel` is read."""
-        lowered = rel.lower()
         return (
-            any(part.startswith(".") for part in rel.split("/"))
-            or any(
-                lowered == f.lower() or lowered.startswith(f.lower() + "/") for f in self.templates
-            )
+            _hidden(rel)
+            or (rel.lower() + "/").startswith(self._templates)
             # `Archive/**` names the folder's contents: "Archive/" stands for all of them.
-            or any(
-                glob_regex(pattern).fullmatch(rel) or glob_regex(pattern).fullmatch(rel + "/")
-                for pattern in self.ignore
+            or (
+                self._ignored is not None
+                and bool(self._ignored.fullmatch(rel) or self._ignored.fullmatch(rel + "/"))
             )
         )
 
     def skip_reason(self, rel: str) -> str | None:
         """Why the file at vault-relative `rel` is not read as a note (None: it is read)."""
-        parts = rel.split("/")
-        if any(part.startswith(".") for part in parts):
+        if _hidden(rel):
             return "hidden"
-        if not rel.lower().endswith(".md"):
-            return "not markdown"
-        if rel.lower() == self.output.lower():
-            return "output"
         lowered = rel.lower()
-        for folder in self.templates:
-            if lowered.startswith(folder.lower() + "/"):
-                return "template"
-        if any(glob_regex(pattern).fullmatch(rel) for pattern in self.ignore):
+        if not lowered.endswith(".md"):
+            return "not markdown"
+        if lowered == self._output:
+            return "output"
+        if lowered.startswith(self._templates):
+            return "template"
+        if self._ignored is not None and self._ignored.fullmatch(rel):
             return "ignored"
-        if is_conflict_copy(parts[-1]):
+        if is_conflict_copy(rel.rsplit("/", 1)[-1]):
             return "conflict"
         return None
+
+
+def _hidden(rel: str) -> bool:
+    return rel.startswith(".") or "/." in rel
 
 
 def discover(root: Path, layout: Layout) -> tuple[list[str], list[ScanWarning]]:

@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE_VAULT, TODAY
 
-from vaultsync.cache import NoteCache, cache_file, decode, decode_report, encode, encode_report
+from vaultsync.cache import (
+    FORMAT,
+    NoteCache,
+    cache_file,
+    decode,
+    decode_report,
+    encode,
+    encode_report,
+)
 from vaultsync.config import Config
 from vaultsync.links import Link
 from vaultsync.model import Note, ScanWarning
@@ -127,7 +135,7 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(tmp_path: Path, dam
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(damage)
     assert result(root) == expected
-    assert json.loads(path.read_bytes())["format"] == 1
+    assert json.loads(path.read_bytes())["format"] == FORMAT
 
 
 def test_a_tampered_entry_is_never_trusted(tmp_path: Path) -> None:

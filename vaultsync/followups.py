@@ -3,18 +3,23 @@
 One item per (source note, person). Each rule that applies adds its reason and a default
 due date; closings (a `reported_back*` property, a later note that `reports_on` this one, a
 ticked task) close it. Then reconnect items for people with a cadence, and the people table.
+
+Each note's part (`Share`: its items, contacts, closings of other notes' items, warnings) is
+a function of that note and the directory of link targets alone, and the report is summed
+from the shares. `Ledger` keeps them, so that after an edit only the edited note, and the
+notes whose links could now point elsewhere, are shared out again (the watcher's case).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .config import Config
 from .model import FollowUp, Note, Person, PersonRow, Report, ScanWarning, merge_warnings
-from .people import Directory
+from .people import Directory, Lookups, names_of
 from .tasks import OPEN
 
 # Rule -> the role whose property names the people owed, in the order reasons are listed.
@@ -59,6 +64,7 @@ def is_interaction(note: Note, directory: Directory) -> bool:
 
 @dataclass(slots=True)
 class _Item:
+    id: str
     source: Note
     person: Person
     reasons: set[str] = field(default_factory=set)
@@ -75,165 +81,268 @@ def latest(dates: Iterable[dt.date | None]) -> dt.date | None:
     return max(known) if known else None
 
 
-class _Ledger:
-    """The items being built, and who was in touch when."""
+@dataclass(slots=True)
+class Share:
+    """What one note adds to the report."""
 
-    def __init__(self, directory: Directory, today: dt.date) -> None:
-        self.directory = directory
-        self.today = today
-        self.items: dict[tuple[str, str], _Item] = {}
-        self.by_source: dict[str, list[_Item]] = {}
-        self.contact: dict[str, dt.date] = {}
-
-    def item(self, note: Note, person: Person) -> _Item:
-        key = (note.path, person.key)
-        if key not in self.items:
-            self.items[key] = _Item(note, person)
-            self.by_source.setdefault(note.path, []).append(self.items[key])
-        return self.items[key]
-
-    def people(self, note: Note, role: str) -> list[Person]:
-        line = note.lines.get(role, 1)
-        found: dict[str, Person] = {}
-        for link in note.links.get(role, ()):
-            for person in self.directory.people_for(link, note.path, line):
-                found.setdefault(person.key, person)
-        return list(found.values())
-
-    def touch(self, person: Person, date: dt.date | None) -> None:
-        known = self.contact.get(person.key)
-        if date is not None and date <= self.today and (known is None or date > known):
-            self.contact[person.key] = date
+    note: Note
+    interaction: bool
+    lookups: Lookups = field(default_factory=Lookups)  # and the warnings of this step
+    items: dict[str, _Item] = field(default_factory=dict)  # person key -> item owed for it
+    touches: list[tuple[Person, dt.date | None]] = field(default_factory=list)
+    # `reports_on`: (the note reported on, the participants (none: everyone), the date).
+    closes: list[tuple[str, frozenset[str], dt.date | None]] = field(default_factory=list)
+    edges: list[tuple[Person, Person]] = field(default_factory=list)  # introducer, introduced
 
 
-def compute(notes: Iterable[Note], config: Config, today: dt.date) -> Report:
-    notes = sorted(notes, key=lambda n: n.path)
-    directory = Directory(notes, config)
-    ledger = _Ledger(directory, today)
-    warnings: list[ScanWarning] = [w for note in notes for w in note.warnings]
-    interactions = [note for note in notes if is_interaction(note, directory)]
+def share(note: Note, directory: Directory, config: Config, today: dt.date) -> Share | None:
+    """The note's share; None for a note that adds nothing (a daily note, a document)."""
+    interaction = is_interaction(note, directory)
+    if not (interaction or note.links or note.tasks or note.warnings):
+        return None
+    out = Share(note, interaction)
+    named: dict[str, list[Person]] = {}
 
-    for note in interactions:
+    def people(role: str) -> list[Person]:
+        links = note.links.get(role)
+        if not links:
+            return []
+        if role not in named:
+            line = note.lines.get(role, 1)
+            found: dict[str, Person] = {}
+            for link in links:
+                for person in directory.people_for(link, note.path, line, out.lookups):
+                    found.setdefault(person.key, person)
+            named[role] = list(found.values())
+        return named[role]
+
+    def item(person: Person) -> _Item:
+        if person.key not in out.items:
+            out.items[person.key] = _Item(item_id(note.path, person.key), note, person)
+        return out.items[person.key]
+
+    if out.interaction:
         if note.date is None:
-            warnings.append(
+            out.lookups.warnings.append(
                 ScanWarning(
                     note.path,
                     note.lines.get("date", 1),
                     "no date: add `date: YYYY-MM-DD` or start the file name with one",
                 )
             )
-        for person in ledger.people(note, "participants"):
-            ledger.touch(person, note.date)
+        out.touches += ((person, note.date) for person in people("participants"))
         for reason, role in RULES.items():
-            for person in ledger.people(note, role):
-                item = ledger.item(note, person)
-                item.reasons.add(reason)
+            for person in people(role):
+                owed = item(person)
+                owed.reasons.add(reason)
                 if note.date is not None:
-                    item.defaults.append(note.date + dt.timedelta(days=config.due_days[reason]))
+                    owed.defaults.append(note.date + dt.timedelta(days=config.due_days[reason]))
 
-    for note in notes:
-        for task in note.tasks:
-            for link in task.links:
-                for person in directory.people_for(link, note.path, task.line, persons_only=True):
-                    item = ledger.item(note, person)
-                    item.reasons.add("task")
-                    if task.due is not None:
-                        item.task_due.append(task.due)
-                    elif note.date is not None:
-                        item.defaults.append(note.date + dt.timedelta(days=config.due_days["task"]))
-                    if task.status == OPEN:
-                        item.open_task = True
-                    else:
-                        item.task_closings.append(task.done_on)
-
-    # All notes, not only interactions: a task in a person note owes an item too, and
+    # Every note, not only interactions: a task in a person note owes an item too, and
     # recording its tick writes `reported_back_to` into that note.
-    _close_by_properties(ledger, notes)
-    _close_by_later_notes(ledger, interactions)
-    return _report(ledger, config, notes, interactions, warnings + directory.warnings)
+    for task in note.tasks:
+        for link in task.links:
+            for person in directory.people_for(
+                link, note.path, task.line, out.lookups, persons_only=True
+            ):
+                owed = item(person)
+                owed.reasons.add("task")
+                if task.due is not None:
+                    owed.task_due.append(task.due)
+                elif note.date is not None:
+                    owed.defaults.append(note.date + dt.timedelta(days=config.due_days["task"]))
+                if task.status == OPEN:
+                    owed.open_task = True
+                else:
+                    owed.task_closings.append(task.done_on)
 
+    # With `reported_back_to` beside it, `reported_back` only dates those people: closing
+    # everyone's items would drop reminders the user never answered.
+    if note.reported_back and "reported_back_to" not in note.links:
+        for owed in out.items.values():
+            owed.closings.append(note.reported_back_on)
+    line = note.lines.get("reported_back_to", 1)
+    for link in note.links.get("reported_back_to", ()):
+        # An entry's own date (or "won't": None) beats the note's `reported_back` date.
+        on = note.reported_back_dates.get(link, note.reported_back_on)
+        for person in directory.people_for(link, note.path, line, out.lookups):
+            if person.key in out.items:
+                out.items[person.key].closings.append(on)
+            out.touches.append((person, on))
 
-def _close_by_properties(ledger: _Ledger, notes: list[Note]) -> None:
-    for note in notes:
-        # With `reported_back_to` beside it, `reported_back` only dates those people: closing
-        # everyone's items would drop reminders the user never answered.
-        if note.reported_back and "reported_back_to" not in note.links:
-            for item in ledger.by_source.get(note.path, ()):
-                item.closings.append(note.reported_back_on)
-        line = note.lines.get("reported_back_to", 1)
-        for link in note.links.get("reported_back_to", ()):
-            # An entry's own date (or "won't": None) beats the note's `reported_back` date.
-            on = note.reported_back_dates.get(link, note.reported_back_on)
-            for person in ledger.directory.people_for(link, note.path, line):
-                owed = ledger.items.get((note.path, person.key))
-                if owed is not None:
-                    owed.closings.append(on)
-                ledger.touch(person, on)
-
-
-def _close_by_later_notes(ledger: _Ledger, interactions: list[Note]) -> None:
-    directory = ledger.directory
-    for later in interactions:
-        if later.date is not None and later.date > ledger.today:
-            continue  # a report-back planned for later has not happened yet
-        participants = {p.key for p in ledger.people(later, "participants")}
-        for link in later.links.get("reports_on", ()):
-            path = directory.note_for(link, later.path, later.lines.get("reports_on", 1))
+    # A report-back planned for later has not happened yet.
+    later = note.date is not None and note.date > today
+    if out.interaction and "reports_on" in note.links and not later:
+        participants = frozenset(p.key for p in people("participants"))
+        line = note.lines.get("reports_on", 1)
+        for link in note.links.get("reports_on", ()):
+            path = directory.note_for(link, note.path, line, out.lookups)
             if path is None:
-                directory.warnings.append(
+                out.lookups.warnings.append(
                     ScanWarning(
-                        later.path,
-                        later.lines.get("reports_on", 1),
+                        note.path,
+                        line,
                         f"`reports_on` names `{link.target}`, which is not a note in this vault",
                     )
                 )
+            else:
+                out.closes.append((path, participants, note.date))
+
+    if "introduced_by" in note.links:
+        introduced = (
+            [directory.people[note.path]]
+            if note.path in directory.people
+            else people("participants")
+        )
+        for introducer in people("introduced_by"):
+            out.edges += ((introducer, p) for p in introduced if p.key != introducer.key)
+    return out
+
+
+def _signature(note: Note) -> tuple[object, ...]:
+    """What other notes' shares may depend on: how links find this note, and the person it is."""
+    return (note.aliases, note.keywords, note.name, note.email, note.cadence_days,
+            note.last_contact)
+
+
+class Ledger:
+    """Every note's share, kept current: `update` shares out again only the notes that
+    changed, and the notes whose links named them (or could name them now)."""
+
+    def __init__(self, notes: Iterable[Note], config: Config, today: dt.date) -> None:
+        self.config = config
+        self._build(notes, today)
+
+    def _build(self, notes: Iterable[Note], today: dt.date) -> None:
+        self.today = today
+        self.notes = {note.path: note for note in sorted(notes, key=lambda n: n.path)}
+        self.directory = Directory(self.notes.values(), self.config)
+        self.shares: dict[str, Share] = {}
+        self.readers: dict[str, set[str]] = {}  # name looked up -> the notes that did
+        for path in self.notes:
+            self._share(path)
+
+    def _share(self, path: str) -> None:
+        old = self.shares.pop(path, None)
+        for name in old.lookups.names if old else ():
+            self.readers[name].discard(path)
+        note = self.notes.get(path)
+        new = None if note is None else share(note, self.directory, self.config, self.today)
+        if new is not None:
+            self.shares[path] = new
+            for name in new.lookups.names:
+                self.readers.setdefault(name, set()).add(path)
+
+    def update(self, notes: Mapping[str, Note], today: dt.date) -> None:
+        """Bring the shares in line with `notes` (the vault's notes now) and `today`."""
+        if today != self.today:  # every due date's status may change: start over
+            self._build(notes.values(), today)
+            return
+        changed = [path for path, note in notes.items() if self.notes.get(path) is not note]
+        changed += self.notes.keys() - notes.keys()
+        again = set(changed)
+        for path in changed:
+            old, new = self.notes.get(path), notes.get(path)
+            if old is not None and new is not None and _signature(old) == _signature(new):
+                self.notes[path] = new
                 continue
-            for item in ledger.by_source.get(path, ()):
-                if not participants or item.person.key in participants:
-                    item.closings.append(later.date)
-                    ledger.touch(item.person, later.date)
+            # It comes, goes, or changes as a link target or a person: every note that
+            # looked up one of its names may now find another note, or another person.
+            for note in (old, new):
+                for name in names_of(note) if note is not None else ():
+                    again |= self.readers.get(name, set())
+            if old is not None:
+                self.directory.remove(path)
+                del self.notes[path]
+            if new is not None:
+                self.directory.add(new)
+                self.notes[path] = new
+        for path in sorted(again):
+            self._share(path)
+
+    def report(self) -> Report:
+        # No order to keep: every sum below is a set, a maximum or sorted at the end.
+        report = _report(self.shares, self.directory, self.config, self.today)
+        report.notes = len(self.notes)
+        return report
+
+
+def compute(notes: Iterable[Note], config: Config, today: dt.date) -> Report:
+    return Ledger(notes, config, today).report()
 
 
 def _report(
-    ledger: _Ledger,
-    config: Config,
-    notes: list[Note],
-    interactions: list[Note],
-    warnings: list[ScanWarning],
+    shares: Mapping[str, Share], directory: Directory, config: Config, today: dt.date
 ) -> Report:
-    today, horizon = ledger.today, config.horizon_days
+    horizon = config.horizon_days
+    # A person without a person note is found by each note that names them; the spelling
+    # shown is the first in alphabetical order, whichever notes changed last.
+    others: dict[str, Person] = {}
+    for part in shares.values():
+        for key, person in part.lookups.others.items():
+            known = others.get(key)
+            if known is None or (person.name, person.display) < (known.name, known.display):
+                others[key] = person
+
+    def one(person: Person) -> Person:
+        return others.get(person.key, person)
+
+    contact: dict[str, dt.date] = {}
+
+    def touch(key: str, date: dt.date | None) -> None:
+        known = contact.get(key)
+        if date is not None and date <= today and (known is None or date > known):
+            contact[key] = date
+
+    warnings: list[ScanWarning] = []
+    remote: dict[tuple[str, str], list[dt.date | None]] = {}
+    interactions = 0
+    for part in shares.values():
+        warnings += part.note.warnings
+        warnings += part.lookups.warnings
+        interactions += part.interaction
+        for person, date in part.touches:
+            touch(person.key, date)
+        for path, participants, date in part.closes:
+            target = shares.get(path)
+            for key in target.items if target is not None else ():
+                if not participants or key in participants:
+                    remote.setdefault((path, key), []).append(date)
+                    touch(key, date)
+
     open_items: list[FollowUp] = []
     closed: list[FollowUp] = []
-    for (source, person_key), item in ledger.items.items():
-        due = item.source.report_back_by or (
-            min(item.task_due) if item.task_due else min(item.defaults, default=None)
-        )
-        reasons = [r for r in REASON_ORDER if r in item.reasons]
-        followup = FollowUp(
-            id=item_id(source, person_key),
-            kind="report-back",
-            person=item.person,
-            source=source,
-            reasons=reasons,
-            due=due,
-            status=status_of(due, today, horizon),
-            ready="advice" in item.reasons and item.source.outcome,
-        )
-        if not item.closings and not item.open_task:
-            item.closings = item.task_closings
-        if item.closings:
-            followup.status = "closed"
-            followup.closed_on = latest(item.closings)
-            closed.append(followup)
-            ledger.touch(item.person, followup.closed_on)
-        else:
-            open_items.append(followup)
+    for source, part in shares.items():
+        for person_key, item in part.items.items():
+            due = item.source.report_back_by or (
+                min(item.task_due) if item.task_due else min(item.defaults, default=None)
+            )
+            followup = FollowUp(
+                id=item.id,
+                kind="report-back",
+                person=one(item.person),
+                source=source,
+                reasons=[r for r in REASON_ORDER if r in item.reasons],
+                due=due,
+                status=status_of(due, today, horizon),
+                ready="advice" in item.reasons and item.source.outcome,
+            )
+            closings = item.closings + remote.get((source, person_key), [])
+            if not closings and not item.open_task:
+                closings = item.task_closings
+            if closings:
+                followup.status = "closed"
+                followup.closed_on = latest(closings)
+                closed.append(followup)
+                touch(person_key, followup.closed_on)
+            else:
+                open_items.append(followup)
 
-    directory = ledger.directory
-    for person in list(directory.people.values()):
+    everyone = {**directory.people, **others}
+    for person in everyone.values():
         if person.cadence_days is None:
             continue
-        last = latest([ledger.contact.get(person.key), person.last_contact])
+        last = latest([contact.get(person.key), person.last_contact])
         due = last + dt.timedelta(days=person.cadence_days) if last else today
         status = status_of(due, today, horizon)
         if status in ("overdue", "due"):
@@ -262,32 +371,23 @@ def _report(
     people = [
         PersonRow(
             person,
-            latest([ledger.contact.get(person.key), person.last_contact]),
+            latest([contact.get(person.key), person.last_contact]),
             *counts.get(person.key, [0, 0]),
         )
-        for person in directory.people.values()
+        for person in everyone.values()
     ]
     people.sort(key=lambda row: (row.person.name.lower(), row.person.key))
 
     edges: dict[tuple[str, str], tuple[Person, Person]] = {}
-    for note in notes:
-        introduced = (
-            [directory.people[note.path]]
-            if note.path in directory.people
-            else ledger.people(note, "participants")
-        )
-        for introducer in ledger.people(note, "introduced_by"):
-            for person in introduced:
-                if person.key != introducer.key:
-                    edges[(introducer.key, person.key)] = (introducer, person)
-    warnings = merge_warnings(warnings)
+    for part in shares.values():
+        for introducer, person in part.edges:
+            edges[(introducer.key, person.key)] = (one(introducer), one(person))
     return Report(
         today=today,
         followups=open_items,
         closed=closed,
         people=people,
-        warnings=warnings,
-        interactions=len(interactions),
+        warnings=merge_warnings(warnings),
+        interactions=interactions,
         introductions=[edges[k] for k in sorted(edges)],
-        notes=len(notes),
     )

@@ -95,31 +95,59 @@ def parse_reference(text: str, source_dir: str = "") -> list[Link]:
     return [Link(name, bare=True)] if name else []
 
 
+def _key(path: str) -> str:
+    return path[:-3].lower() if path.lower().endswith(".md") else path.lower()
+
+
 @dataclass(slots=True)
 class LinkIndex:
     """Finds the note a link points at; built once from all note paths and their aliases."""
 
     is_preferred: Callable[[str], bool] = lambda path: False
-    _paths: dict[str, str] = field(default_factory=dict)  # lower path without .md -> path
+    _paths: dict[str, list[str]] = field(default_factory=dict)  # lower path without .md
     _stems: dict[str, list[str]] = field(default_factory=dict)
     _aliases: dict[str, list[str]] = field(default_factory=dict)
+    # Answers already given: a vault names the same few people in thousands of notes.
+    _resolved: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
 
     def add(self, path: str, aliases: Iterable[str] = ()) -> None:
-        key = path[:-3].lower() if path.lower().endswith(".md") else path.lower()
-        self._paths[key] = path
-        self._stems.setdefault(posixpath.basename(key), []).append(path)
+        self._resolved.clear()
+        key = _key(path)
+        self._paths.setdefault(key, []).append(path)
+        self._stems.setdefault(key.rsplit("/", 1)[-1], []).append(path)
         for alias in aliases:
             self._aliases.setdefault(alias.strip().lower(), []).append(path)
 
+    def remove(self, path: str, aliases: Iterable[str] = ()) -> None:
+        """Undo `add(path, aliases)`."""
+        self._resolved.clear()
+        key = _key(path)
+        for table, name in (
+            (self._paths, key),
+            (self._stems, key.rsplit("/", 1)[-1]),
+            *((self._aliases, alias.strip().lower()) for alias in aliases),
+        ):
+            paths = table.get(name, [])
+            if path in paths:
+                paths.remove(path)
+            if not paths:
+                table.pop(name, None)
+
     def resolve(self, target: str) -> tuple[str | None, list[str]]:
         """The note for `target` and the other candidates it was chosen over (for a warning)."""
+        found = self._resolved.get(target)
+        if found is None:
+            found = self._resolved[target] = self._resolve(target)
+        return found
+
+    def _resolve(self, target: str) -> tuple[str | None, list[str]]:
         key = target.strip().lower()
         if not key:
             return None, []
         if "/" in key:
             exact = self._paths.get(key)
-            if exact:
-                return exact, []
+            if exact:  # `A.md` and `a.md` (a case-sensitive disk): the last in path order
+                return max(exact), []
             suffix = "/" + key
             stem = posixpath.basename(key)
             candidates = [p for p in self._stems.get(stem, ()) if p.lower()[:-3].endswith(suffix)]

@@ -7,6 +7,7 @@ whatever is wrong with a note becomes a warning with its line, and the rest is s
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import reprlib
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml
 from .config import Config
 from .links import links_in, parse_reference
 from .model import Note, ScanWarning
+from .people import KIND_WORDS
 from .properties import (
     date_in_name,
     is_truthy,
@@ -134,7 +136,11 @@ class NoteReader:
     def read(self, root: Path, rel: str) -> Note:
         try:
             with open(root / rel, "rb") as handle:
-                raw = handle.read(MAX_NOTE_BYTES + 1)
+                # Sized by the file: `read(MAX_NOTE_BYTES + 1)` would allocate 64 MiB per note.
+                size = min(os.fstat(handle.fileno()).st_size, MAX_NOTE_BYTES)
+                raw = handle.read(size + 1)
+                if len(raw) > size:  # it grew since: read on, up to the limit
+                    raw += handle.read(MAX_NOTE_BYTES + 1 - len(raw))
         except FileNotFoundError:
             return Note(rel, warnings=[ScanWarning(rel, 0, "disappeared while being read")])
         except OSError as exc:
@@ -176,8 +182,7 @@ class NoteReader:
             props = self._load_yaml(note, yaml_text)
             if props:
                 note.has_properties = True
-                note.lines = key_lines(yaml_text)
-                self._extract(note, props)
+                self._extract(note, props, key_lines(yaml_text))
         if note.date is None:
             note.date = date_in_name(note.stem)
         body = text[body_start:]
@@ -231,15 +236,15 @@ class NoteReader:
     def _warn(self, note: Note, role: str, message: str) -> None:
         note.warnings.append(ScanWarning(note.path, note.lines.get(role, 1), message))
 
-    def _extract(self, note: Note, props: dict[Any, Any]) -> None:
+    def _extract(self, note: Note, props: dict[Any, Any], lines: dict[str, int]) -> None:
         seen: set[str] = set()
         for key, value in props.items():
             name = normalize_name(key)
             role = self.role_of.get(name)
             if role is None:
                 continue
-            if name in note.lines:
-                note.lines.setdefault(role, note.lines[name])
+            if name in lines:
+                note.lines.setdefault(role, lines[name])
             if role in LINK_ROLES:
                 found = note.links.get(role, ())
                 for text in strings(value):
@@ -285,7 +290,8 @@ class NoteReader:
                     words.update(link.target.rsplit("/", 1)[-1].lower() for link in linked)
                 else:
                     words |= keywords(text)
-            note.keywords[role] = frozenset(words)
+            if words & KIND_WORDS:
+                note.keywords[role] = frozenset(words & KIND_WORDS)
         elif role == "cadence":
             if not is_truthy(value):
                 return

@@ -8,10 +8,12 @@ all of the work when the survey shows nothing changed since the last scan.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +27,7 @@ from .output import FileChanged, read_text, splice, write_atomic
 from .vault import Layout, discover, inside
 
 if TYPE_CHECKING:
+    from .followups import Ledger
     from .notes import NoteReader
 
 # Reading, computing and rendering are imported where they are used: a scan that finds
@@ -32,6 +35,19 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]  # (notes read, notes found)
 WRITE_ATTEMPTS = 3  # times the output is computed again because it changed while we wrote
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Around work that builds many objects that all stay alive (every note, every share):
+    the cycle collector would walk them again and again and find nothing to free."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(slots=True)
@@ -69,6 +85,7 @@ class Vault:
         self.layout = Layout.of(root, self.config)
         self.notes: dict[str, Note] = {}
         self.discovery_warnings: list[ScanWarning] = []
+        self._ledger: Ledger | None = None
 
     @cached_property
     def reader(self) -> NoteReader:
@@ -130,6 +147,15 @@ class Vault:
         if cache is not None:
             cache.load()
         self.notes = {}
+        self._ledger = None
+        with _bulk():
+            self._read_all(survey, cache, progress)
+        if cache is not None:
+            cache.save(set(survey.paths))
+
+    def _read_all(
+        self, survey: Survey, cache: NoteCache | None, progress: Progress | None
+    ) -> None:
         total = len(survey.paths)
         for count, rel in enumerate(survey.paths, 1):
             stat = survey.stats.get(rel) if cache is not None else None
@@ -141,8 +167,6 @@ class Vault:
             self.notes[rel] = note
             if progress is not None:
                 progress(count, total)
-        if cache is not None:
-            cache.save(set(survey.paths))
 
     def refresh(self, paths: Iterable[str]) -> None:
         """Read these vault-relative paths again: changed, created or deleted notes."""
@@ -170,9 +194,15 @@ class Vault:
         return found
 
     def report(self, today: dt.date) -> Report:
-        from .followups import compute
+        """The report as of `today`; after a few notes changed, only their part is redone."""
+        from .followups import Ledger
 
-        report = compute(self.notes.values(), self.config, today)
+        if self._ledger is None:
+            with _bulk():
+                self._ledger = Ledger(self.notes.values(), self.config, today)
+        else:
+            self._ledger.update(self.notes, today)
+        report = self._ledger.report()
         if self.discovery_warnings:
             report.warnings = merge_warnings(report.warnings, self.discovery_warnings)
         return report

@@ -74,6 +74,9 @@ class _Item:
     # Ticked tasks close an item only when no task for the same person is still open.
     open_task: bool = False
     task_closings: list[dt.date | None] = field(default_factory=list)
+    # Its follow-up as last built, when no other note closed it and its person is as named
+    # here: the same on every report until its note changes, so built once.
+    built: FollowUp | None = None
 
 
 def latest(dates: Iterable[dt.date | None]) -> dt.date | None:
@@ -89,7 +92,7 @@ class Share:
     interaction: bool
     lookups: Lookups = field(default_factory=Lookups)  # and the warnings of this step
     items: dict[str, _Item] = field(default_factory=dict)  # person key -> item owed for it
-    touches: list[tuple[Person, dt.date | None]] = field(default_factory=list)
+    touches: list[tuple[str, dt.date]] = field(default_factory=list)  # person key, in touch on
     # `reports_on`: (the note reported on, the participants (none: everyone), the date).
     closes: list[tuple[str, frozenset[str], dt.date | None]] = field(default_factory=list)
     edges: list[tuple[Person, Person]] = field(default_factory=list)  # introducer, introduced
@@ -130,7 +133,8 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
                     "no date: add `date: YYYY-MM-DD` or start the file name with one",
                 )
             )
-        out.touches += ((person, note.date) for person in people("participants"))
+        if note.date is not None and note.date <= today:
+            out.touches += ((person.key, note.date) for person in people("participants"))
         for reason, role in RULES.items():
             for person in people(role):
                 owed = item(person)
@@ -168,7 +172,8 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
         for person in directory.people_for(link, note.path, line, out.lookups):
             if person.key in out.items:
                 out.items[person.key].closings.append(on)
-            out.touches.append((person, on))
+            if on is not None and on <= today:
+                out.touches.append((person.key, on))
 
     # A report-back planned for later has not happened yet.
     later = note.date is not None and note.date > today
@@ -219,19 +224,48 @@ class Ledger:
         self.directory = Directory(self.notes.values(), self.config)
         self.shares: dict[str, Share] = {}
         self.readers: dict[str, set[str]] = {}  # name looked up -> the notes that did
+        # Running totals of the shares, so that a report need not visit every note:
+        self.interactions = 0
+        self.contacts: dict[str, dict[dt.date, int]] = {}  # person key -> day -> notes
+        self.owing: set[str] = set()  # notes with items
+        self.rest: set[str] = set()  # notes with warnings, closings, edges or others
         for path in self.notes:
             self._share(path)
 
     def _share(self, path: str) -> None:
         old = self.shares.pop(path, None)
-        for name in old.lookups.names if old else ():
-            self.readers[name].discard(path)
+        if old is not None:
+            self._count(old, -1)
         note = self.notes.get(path)
         new = None if note is None else share(note, self.directory, self.config, self.today)
         if new is not None:
             self.shares[path] = new
-            for name in new.lookups.names:
+            self._count(new, 1)
+
+    def _count(self, part: Share, sign: int) -> None:
+        path = part.note.path
+        for name in part.lookups.names:
+            if sign > 0:
                 self.readers.setdefault(name, set()).add(path)
+            else:
+                self.readers[name].discard(path)
+        self.interactions += sign * part.interaction
+        for key, day in part.touches:
+            days = self.contacts.setdefault(key, {})
+            days[day] = days.get(day, 0) + sign
+            if not days[day]:
+                del days[day]
+                if not days:
+                    del self.contacts[key]
+        rest = (
+            part.note.warnings or part.lookups.warnings or part.lookups.others
+            or part.closes or part.edges
+        )
+        for paths, has in ((self.owing, part.items), (self.rest, rest)):
+            if sign > 0 and has:
+                paths.add(path)
+            else:
+                paths.discard(path)
 
     def update(self, notes: Mapping[str, Note], today: dt.date) -> None:
         """Bring the shares in line with `notes` (the vault's notes now) and `today`."""
@@ -261,9 +295,69 @@ class Ledger:
             self._share(path)
 
     def report(self) -> Report:
-        # No order to keep: every sum below is a set, a maximum or sorted at the end.
-        report = _report(self.shares, self.directory, self.config, self.today)
-        report.notes = len(self.notes)
+        """The sum of the shares. No order to keep: each step below is a set, a maximum,
+        or sorted at the end."""
+        shares, today, horizon = self.shares, self.today, self.config.horizon_days
+        # A person without a person note is found by each note that names them; the
+        # spelling shown is the first in alphabetical order, whichever notes changed last.
+        others: dict[str, Person] = {}
+        warnings: list[ScanWarning] = []
+        remote: dict[tuple[str, str], list[dt.date | None]] = {}
+        edges: dict[tuple[str, str], tuple[Person, Person]] = {}
+        for part in map(shares.__getitem__, self.rest):
+            for key, person in part.lookups.others.items():
+                known = others.get(key)
+                if known is None or (person.name, person.display) < (known.name, known.display):
+                    others[key] = person
+            warnings += part.note.warnings
+            warnings += part.lookups.warnings
+            for path, participants, date in part.closes:
+                target = shares.get(path)
+                for key in target.items if target is not None else ():
+                    if not participants or key in participants:
+                        remote.setdefault((path, key), []).append(date)
+        for part in map(shares.__getitem__, self.rest):
+            for introducer, person in part.edges:
+                edges[(introducer.key, person.key)] = (
+                    others.get(introducer.key, introducer),
+                    others.get(person.key, person),
+                )
+        contact = {key: max(days) for key, days in self.contacts.items()}
+
+        def touch(key: str, date: dt.date | None) -> None:
+            if date is not None and date <= today and (key not in contact or date > contact[key]):
+                contact[key] = date
+
+        open_items: list[FollowUp] = []
+        closed: list[FollowUp] = []
+        for source in self.owing:
+            for key, item in shares[source].items.items():
+                person = others.get(key, item.person)
+                extra = remote.get((source, key))
+                if extra is None and person is item.person:
+                    if item.built is None:
+                        item.built = _followup(item, person, [], today, horizon)
+                    followup = item.built
+                else:
+                    followup = _followup(item, person, extra or [], today, horizon)
+                    for on in extra or ():
+                        touch(key, on)
+                if followup.status == "closed":
+                    closed.append(followup)
+                    touch(key, followup.closed_on)
+                else:
+                    open_items.append(followup)
+        report = Report(
+            today=today,
+            followups=open_items,
+            closed=closed,
+            people=[],
+            warnings=merge_warnings(warnings),
+            interactions=self.interactions,
+            introductions=[edges[k] for k in sorted(edges)],
+            notes=len(self.notes),
+        )
+        _finish(report, {**self.directory.people, **others}, contact, horizon)
         return report
 
 
@@ -271,74 +365,36 @@ def compute(notes: Iterable[Note], config: Config, today: dt.date) -> Report:
     return Ledger(notes, config, today).report()
 
 
-def _report(
-    shares: Mapping[str, Share], directory: Directory, config: Config, today: dt.date
-) -> Report:
-    horizon = config.horizon_days
-    # A person without a person note is found by each note that names them; the spelling
-    # shown is the first in alphabetical order, whichever notes changed last.
-    others: dict[str, Person] = {}
-    for part in shares.values():
-        for key, person in part.lookups.others.items():
-            known = others.get(key)
-            if known is None or (person.name, person.display) < (known.name, known.display):
-                others[key] = person
+def _followup(
+    item: _Item, person: Person, remote: list[dt.date | None], today: dt.date, horizon: int
+) -> FollowUp:
+    due = item.source.report_back_by or (
+        min(item.task_due) if item.task_due else min(item.defaults, default=None)
+    )
+    followup = FollowUp(
+        id=item.id,
+        kind="report-back",
+        person=person,
+        source=item.source.path,
+        reasons=[r for r in REASON_ORDER if r in item.reasons],
+        due=due,
+        status=status_of(due, today, horizon),
+        ready="advice" in item.reasons and item.source.outcome,
+    )
+    closings = item.closings + remote
+    if not closings and not item.open_task:
+        closings = item.task_closings
+    if closings:
+        followup.status = "closed"
+        followup.closed_on = latest(closings)
+    return followup
 
-    def one(person: Person) -> Person:
-        return others.get(person.key, person)
 
-    contact: dict[str, dt.date] = {}
-
-    def touch(key: str, date: dt.date | None) -> None:
-        known = contact.get(key)
-        if date is not None and date <= today and (known is None or date > known):
-            contact[key] = date
-
-    warnings: list[ScanWarning] = []
-    remote: dict[tuple[str, str], list[dt.date | None]] = {}
-    interactions = 0
-    for part in shares.values():
-        warnings += part.note.warnings
-        warnings += part.lookups.warnings
-        interactions += part.interaction
-        for person, date in part.touches:
-            touch(person.key, date)
-        for path, participants, date in part.closes:
-            target = shares.get(path)
-            for key in target.items if target is not None else ():
-                if not participants or key in participants:
-                    remote.setdefault((path, key), []).append(date)
-                    touch(key, date)
-
-    open_items: list[FollowUp] = []
-    closed: list[FollowUp] = []
-    for source, part in shares.items():
-        for person_key, item in part.items.items():
-            due = item.source.report_back_by or (
-                min(item.task_due) if item.task_due else min(item.defaults, default=None)
-            )
-            followup = FollowUp(
-                id=item.id,
-                kind="report-back",
-                person=one(item.person),
-                source=source,
-                reasons=[r for r in REASON_ORDER if r in item.reasons],
-                due=due,
-                status=status_of(due, today, horizon),
-                ready="advice" in item.reasons and item.source.outcome,
-            )
-            closings = item.closings + remote.get((source, person_key), [])
-            if not closings and not item.open_task:
-                closings = item.task_closings
-            if closings:
-                followup.status = "closed"
-                followup.closed_on = latest(closings)
-                closed.append(followup)
-                touch(person_key, followup.closed_on)
-            else:
-                open_items.append(followup)
-
-    everyone = {**directory.people, **others}
+def _finish(
+    report: Report, everyone: dict[str, Person], contact: dict[str, dt.date], horizon: int
+) -> None:
+    """Add the reconnects, put the items in order and fill the people table."""
+    today, open_items, closed = report.today, report.followups, report.closed
     for person in everyone.values():
         if person.cadence_days is None:
             continue
@@ -368,7 +424,7 @@ def _report(
         counts.setdefault(f.person.key, [0, 0])[0] += 1
     for f in closed:
         counts.setdefault(f.person.key, [0, 0])[1] += 1
-    people = [
+    report.people = [
         PersonRow(
             person,
             latest([contact.get(person.key), person.last_contact]),
@@ -376,18 +432,4 @@ def _report(
         )
         for person in everyone.values()
     ]
-    people.sort(key=lambda row: (row.person.name.lower(), row.person.key))
-
-    edges: dict[tuple[str, str], tuple[Person, Person]] = {}
-    for part in shares.values():
-        for introducer, person in part.edges:
-            edges[(introducer.key, person.key)] = (one(introducer), one(person))
-    return Report(
-        today=today,
-        followups=open_items,
-        closed=closed,
-        people=people,
-        warnings=merge_warnings(warnings),
-        interactions=interactions,
-        introductions=[edges[k] for k in sorted(edges)],
-    )
+    report.people.sort(key=lambda row: (row.person.name.lower(), row.person.key))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 from .links import UNSAFE_IN_WIKILINK, fits_wikilink
 from .model import FollowUp, Person, Report
 
+CACHED = 1 << 16  # links and addresses kept rendered: enough for a vault of 50,000 notes
 BEGIN = "%% vaultsync:begin %%"
 END = "%% vaultsync:end %%"
 
@@ -63,23 +65,37 @@ def link(target: str, shown: str, *, in_table: bool = False) -> str:
     return f"[{escape_text(shown)}]({href})"
 
 
+# The pieces below are cached: a vault names the same people and notes on many lines, and
+# the watcher renders the whole file again after every edit.
+@lru_cache(maxsize=CACHED)
 def person_link(person: Person, *, in_table: bool = False) -> str:
     target = person.note[:-3] if person.note else person.name
     return link(target, person.display, in_table=in_table)
 
 
+@lru_cache(maxsize=CACHED)
 def note_link(path: str) -> str:
     return link(path[:-3], path.rsplit("/", 1)[-1][:-3])
 
 
 def mailto(person: Person, subject: str) -> str:
-    email = (person.email or "").strip().removeprefix("mailto:")
+    address = _address(person.email)
+    return f" [✉️ email](mailto:{address}?subject={_subject(subject)})" if address else ""
+
+
+@lru_cache(maxsize=CACHED)
+def _address(email: str | None) -> str:
+    """The address, percent-encoded for a mailto link; empty if it is not one."""
+    email = (email or "").strip().removeprefix("mailto:")
     match = _EMAIL.fullmatch(email)
     if not match or "." not in match.group(1).strip("."):
         return ""
-    return (
-        f" [✉️ email](mailto:{quote(email, safe='@')}?subject={quote(one_line(subject), safe='')})"
-    )
+    return quote(email, safe="@")
+
+
+@lru_cache(maxsize=CACHED)
+def _subject(subject: str) -> str:
+    return quote(one_line(subject), safe="")
 
 
 def task_line(f: FollowUp, mark: str = " ") -> str:

@@ -40,7 +40,9 @@ WRITE_ATTEMPTS = 3  # times the output is computed again because it changed whil
 @contextmanager
 def _bulk() -> Iterator[None]:
     """Around work that builds many objects that all stay alive (every note, every share):
-    the cycle collector would walk them again and again and find nothing to free."""
+    the cycle collector would walk them again and again and find nothing to free. After
+    it, they are frozen out of its way, or each later collection (every few edits in
+    watch mode) would walk them all once more: 0.3 s at 50,000 notes."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -48,6 +50,7 @@ def _bulk() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+        gc.freeze()
 
 
 @dataclass(slots=True)

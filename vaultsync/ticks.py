@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .scan import ScanResult, Vault
 
 DONE, WONT = "x", "-"
+_ANY_TICK = re.compile(r"^[ \t]*[-*+][ \t]+\[[xX-]\][ \t]", re.MULTILINE)
 _TICKED = re.compile(r"[ \t]*[-*+][ \t]+\[([xX-])\][ \t].*?\^(vs-[0-9a-f]{10})[ \t]*")
 
 
@@ -58,8 +59,8 @@ def find_ticks(text: str | None) -> list[Tick]:
     Only between one pair of markers: with none, or with broken ones, the file will not be
     rewritten, so a tick recorded now would be recorded again at every scan.
     """
-    if not text:
-        return []
+    if not text or not _ANY_TICK.search(text):
+        return []  # the usual case, found without splitting a file of thousands of lines
     lines = text.split("\n")
     span = block_span(lines)
     if span is None:

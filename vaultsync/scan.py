@@ -34,7 +34,47 @@ if TYPE_CHECKING:
 # nothing changed needs none of them (nor YAML or markdown-it), and starts that much faster.
 
 Progress = Callable[[int, int], None]  # (notes read, notes found)
+PARALLEL_FROM = 2000  # notes to read: fewer are read faster than a second process starts
 WRITE_ATTEMPTS = 3  # times the output is computed again because it changed while we wrote
+
+
+def _read_chunk(root: Path, config: Config, paths: list[str]) -> list[Note]:
+    """Read notes in a worker process (notes are data: they travel back as they are)."""
+    from .notes import NoteReader
+
+    with _bulk():
+        reader = NoteReader(config)
+        return [reader.read(root, rel) for rel in paths]
+
+
+def _read_notes(
+    root: Path, config: Config, paths: list[str], step: Callable[[int], None]
+) -> list[Note]:
+    """The notes at `paths`, read on two cores when there are enough of them that a second
+    process saves more than it costs to start and to send the notes back."""
+    from .notes import NoteReader
+
+    reader = NoteReader(config)
+    if len(paths) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        out = []
+        for count, rel in enumerate(paths, 1):
+            out.append(reader.read(root, rel))
+            step(count)
+        return out
+    import multiprocessing
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Forking a process that runs threads (the watcher's) can copy a held lock: spawn then.
+    method = "fork" if threading.active_count() == 1 and hasattr(os, "fork") else "spawn"
+    half = len(paths) // 2
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
+        theirs = pool.submit(_read_chunk, root, config, paths[half:])
+        ours = []
+        for count, rel in enumerate(paths[:half], 1):
+            ours.append(reader.read(root, rel))
+            step(count * 2 - 1)  # the other process reads as fast: count its half too
+        return ours + theirs.result()
 
 
 @contextmanager
@@ -160,16 +200,25 @@ class Vault:
         self, survey: Survey, cache: NoteCache | None, progress: Progress | None
     ) -> None:
         total = len(survey.paths)
-        for count, rel in enumerate(survey.paths, 1):
-            stat = survey.stats.get(rel) if cache is not None else None
-            note = None if stat is None or cache is None else cache.get(rel, *stat)
-            if note is None:
-                note = self.reader.read(self.root, rel)
-                if stat is not None and cache is not None:
-                    cache.put(rel, *stat, note)
-            self.notes[rel] = note
+        cached: dict[str, Note] = {}
+        if cache is not None:
+            for rel, (size, mtime) in survey.stats.items():
+                note = cache.get(rel, size, mtime)
+                if note is not None:
+                    cached[rel] = note
+        missing = [rel for rel in survey.paths if rel not in cached]
+
+        def step(count: int) -> None:
             if progress is not None:
-                progress(count, total)
+                progress(total - len(missing) + count, total)
+
+        read = {note.path: note for note in _read_notes(self.root, self.config, missing, step)}
+        step(len(missing))
+        if cache is not None:
+            for rel, note in read.items():
+                if rel in survey.stats:
+                    cache.put(rel, *survey.stats[rel], note)
+        self.notes = {rel: cached.get(rel) or read[rel] for rel in survey.paths}
 
     def refresh(self, paths: Iterable[str]) -> None:
         """Read these vault-relative paths again: changed, created or deleted notes."""

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from .config import Config
 from .model import FollowUp, Note, Person, PersonRow, Report, ScanWarning, merge_warnings
@@ -63,10 +64,9 @@ def is_interaction(note: Note, directory: Directory) -> bool:
 
 
 @dataclass(slots=True)
-class _Item:
-    id: str
-    source: Note
-    person: Person
+class _Owed:
+    """An item while its note is being read."""
+
     reasons: set[str] = field(default_factory=set)
     defaults: list[dt.date] = field(default_factory=list)
     task_due: list[dt.date] = field(default_factory=list)
@@ -74,6 +74,20 @@ class _Item:
     # Ticked tasks close an item only when no task for the same person is still open.
     open_task: bool = False
     task_closings: list[dt.date | None] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Item:
+    """An item owed for one note to one person, as far as that note alone says."""
+
+    id: str
+    source: Note
+    person: Person
+    reasons: list[str]  # in the order of REASON_ORDER
+    due: dt.date | None
+    closings: tuple[dt.date | None, ...]  # by the note's properties
+    open_task: bool
+    task_closings: tuple[dt.date | None, ...]  # count only if nothing else closes it
     # Its follow-up as last built, when no other note closed it and its person is as named
     # here: the same on every report until its note changes, so built once.
     built: FollowUp | None = None
@@ -84,18 +98,24 @@ def latest(dates: Iterable[dt.date | None]) -> dt.date | None:
     return max(known) if known else None
 
 
+_NOBODY: Mapping[str, Person] = MappingProxyType({})
+_NOTHING: Mapping[str, _Item] = MappingProxyType({})
+
+
 @dataclass(slots=True)
 class Share:
-    """What one note adds to the report."""
+    """What one note adds to the report (tuples, and shared empties: there are thousands)."""
 
     note: Note
     interaction: bool
-    lookups: Lookups = field(default_factory=Lookups)  # and the warnings of this step
-    items: dict[str, _Item] = field(default_factory=dict)  # person key -> item owed for it
-    touches: list[tuple[str, dt.date]] = field(default_factory=list)  # person key, in touch on
+    items: Mapping[str, _Item]  # person key -> item owed for this note
+    touches: tuple[tuple[str, dt.date], ...]  # person key, in touch on
     # `reports_on`: (the note reported on, the participants (none: everyone), the date).
-    closes: list[tuple[str, frozenset[str], dt.date | None]] = field(default_factory=list)
-    edges: list[tuple[Person, Person]] = field(default_factory=list)  # introducer, introduced
+    closes: tuple[tuple[str, frozenset[str], dt.date | None], ...]
+    edges: tuple[tuple[Person, Person], ...]  # introducer, introduced
+    warnings: tuple[ScanWarning, ...]  # the note's own, and those of reading its links
+    names: frozenset[str]  # every name its links were looked up by
+    others: Mapping[str, Person]  # the people it names who have no person note, by key
 
 
 def share(note: Note, directory: Directory, config: Config, today: dt.date) -> Share | None:
@@ -103,7 +123,10 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
     interaction = is_interaction(note, directory)
     if not (interaction or note.links or note.tasks or note.warnings):
         return None
-    out = Share(note, interaction)
+    lookups = Lookups()
+    owed: dict[str, tuple[Person, _Owed]] = {}
+    touches: list[tuple[str, dt.date]] = []
+    closes: list[tuple[str, frozenset[str], dt.date | None]] = []
     named: dict[str, list[Person]] = {}
 
     def people(role: str) -> list[Person]:
@@ -114,19 +137,19 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
             line = note.lines.get(role, 1)
             found: dict[str, Person] = {}
             for link in links:
-                for person in directory.people_for(link, note.path, line, out.lookups):
+                for person in directory.people_for(link, note.path, line, lookups):
                     found.setdefault(person.key, person)
             named[role] = list(found.values())
         return named[role]
 
-    def item(person: Person) -> _Item:
-        if person.key not in out.items:
-            out.items[person.key] = _Item(item_id(note.path, person.key), note, person)
-        return out.items[person.key]
+    def item(person: Person) -> _Owed:
+        if person.key not in owed:
+            owed[person.key] = (person, _Owed())
+        return owed[person.key][1]
 
-    if out.interaction:
+    if interaction:
         if note.date is None:
-            out.lookups.warnings.append(
+            lookups.warnings.append(
                 ScanWarning(
                     note.path,
                     note.lines.get("date", 1),
@@ -134,56 +157,56 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
                 )
             )
         if note.date is not None and note.date <= today:
-            out.touches += ((person.key, note.date) for person in people("participants"))
+            touches += ((person.key, note.date) for person in people("participants"))
         for reason, role in RULES.items():
             for person in people(role):
-                owed = item(person)
-                owed.reasons.add(reason)
+                it = item(person)
+                it.reasons.add(reason)
                 if note.date is not None:
-                    owed.defaults.append(note.date + dt.timedelta(days=config.due_days[reason]))
+                    it.defaults.append(note.date + dt.timedelta(days=config.due_days[reason]))
 
     # Every note, not only interactions: a task in a person note owes an item too, and
     # recording its tick writes `reported_back_to` into that note.
     for task in note.tasks:
         for link in task.links:
             for person in directory.people_for(
-                link, note.path, task.line, out.lookups, persons_only=True
+                link, note.path, task.line, lookups, persons_only=True
             ):
-                owed = item(person)
-                owed.reasons.add("task")
+                it = item(person)
+                it.reasons.add("task")
                 if task.due is not None:
-                    owed.task_due.append(task.due)
+                    it.task_due.append(task.due)
                 elif note.date is not None:
-                    owed.defaults.append(note.date + dt.timedelta(days=config.due_days["task"]))
+                    it.defaults.append(note.date + dt.timedelta(days=config.due_days["task"]))
                 if task.status == OPEN:
-                    owed.open_task = True
+                    it.open_task = True
                 else:
-                    owed.task_closings.append(task.done_on)
+                    it.task_closings.append(task.done_on)
 
     # With `reported_back_to` beside it, `reported_back` only dates those people: closing
     # everyone's items would drop reminders the user never answered.
     if note.reported_back and "reported_back_to" not in note.links:
-        for owed in out.items.values():
-            owed.closings.append(note.reported_back_on)
+        for _, it in owed.values():
+            it.closings.append(note.reported_back_on)
     line = note.lines.get("reported_back_to", 1)
     for link in note.links.get("reported_back_to", ()):
         # An entry's own date (or "won't": None) beats the note's `reported_back` date.
         on = note.reported_back_dates.get(link, note.reported_back_on)
-        for person in directory.people_for(link, note.path, line, out.lookups):
-            if person.key in out.items:
-                out.items[person.key].closings.append(on)
+        for person in directory.people_for(link, note.path, line, lookups):
+            if person.key in owed:
+                owed[person.key][1].closings.append(on)
             if on is not None and on <= today:
-                out.touches.append((person.key, on))
+                touches.append((person.key, on))
 
     # A report-back planned for later has not happened yet.
     later = note.date is not None and note.date > today
-    if out.interaction and "reports_on" in note.links and not later:
+    if interaction and "reports_on" in note.links and not later:
         participants = frozenset(p.key for p in people("participants"))
         line = note.lines.get("reports_on", 1)
         for link in note.links.get("reports_on", ()):
-            path = directory.note_for(link, note.path, line, out.lookups)
+            path = directory.note_for(link, note.path, line, lookups)
             if path is None:
-                out.lookups.warnings.append(
+                lookups.warnings.append(
                     ScanWarning(
                         note.path,
                         line,
@@ -191,8 +214,9 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
                     )
                 )
             else:
-                out.closes.append((path, participants, note.date))
+                closes.append((path, participants, note.date))
 
+    edges: list[tuple[Person, Person]] = []
     if "introduced_by" in note.links:
         introduced = (
             [directory.people[note.path]]
@@ -200,8 +224,35 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
             else people("participants")
         )
         for introducer in people("introduced_by"):
-            out.edges += ((introducer, p) for p in introduced if p.key != introducer.key)
-    return out
+            edges += ((introducer, p) for p in introduced if p.key != introducer.key)
+    items = {key: _done(note, person, it) for key, (person, it) in owed.items()}
+    return Share(
+        note,
+        interaction,
+        items or _NOTHING,
+        tuple(touches),
+        tuple(closes),
+        tuple(edges),
+        (*note.warnings, *lookups.warnings),
+        frozenset(lookups.names),
+        lookups.others or _NOBODY,
+    )
+
+
+def _done(note: Note, person: Person, it: _Owed) -> _Item:
+    due = note.report_back_by or (
+        min(it.task_due) if it.task_due else min(it.defaults, default=None)
+    )
+    return _Item(
+        item_id(note.path, person.key),
+        note,
+        person,
+        [r for r in REASON_ORDER if r in it.reasons],
+        due,
+        tuple(it.closings),
+        it.open_task,
+        tuple(it.task_closings),
+    )
 
 
 def _signature(note: Note) -> tuple[object, ...]:
@@ -244,7 +295,7 @@ class Ledger:
 
     def _count(self, part: Share, sign: int) -> None:
         path = part.note.path
-        for name in part.lookups.names:
+        for name in part.names:
             if sign > 0:
                 self.readers.setdefault(name, set()).add(path)
             else:
@@ -257,10 +308,7 @@ class Ledger:
                 del days[day]
                 if not days:
                     del self.contacts[key]
-        rest = (
-            part.note.warnings or part.lookups.warnings or part.lookups.others
-            or part.closes or part.edges
-        )
+        rest = part.warnings or part.others or part.closes or part.edges
         for paths, has in ((self.owing, part.items), (self.rest, rest)):
             if sign > 0 and has:
                 paths.add(path)
@@ -305,12 +353,11 @@ class Ledger:
         remote: dict[tuple[str, str], list[dt.date | None]] = {}
         edges: dict[tuple[str, str], tuple[Person, Person]] = {}
         for part in map(shares.__getitem__, self.rest):
-            for key, person in part.lookups.others.items():
+            for key, person in part.others.items():
                 known = others.get(key)
                 if known is None or (person.name, person.display) < (known.name, known.display):
                     others[key] = person
-            warnings += part.note.warnings
-            warnings += part.lookups.warnings
+            warnings += part.warnings
             for path, participants, date in part.closes:
                 target = shares.get(path)
                 for key in target.items if target is not None else ():
@@ -368,22 +415,19 @@ def compute(notes: Iterable[Note], config: Config, today: dt.date) -> Report:
 def _followup(
     item: _Item, person: Person, remote: list[dt.date | None], today: dt.date, horizon: int
 ) -> FollowUp:
-    due = item.source.report_back_by or (
-        min(item.task_due) if item.task_due else min(item.defaults, default=None)
-    )
     followup = FollowUp(
         id=item.id,
         kind="report-back",
         person=person,
         source=item.source.path,
-        reasons=[r for r in REASON_ORDER if r in item.reasons],
-        due=due,
-        status=status_of(due, today, horizon),
+        reasons=item.reasons,
+        due=item.due,
+        status=status_of(item.due, today, horizon),
         ready="advice" in item.reasons and item.source.outcome,
     )
-    closings = item.closings + remote
+    closings = [*item.closings, *remote]
     if not closings and not item.open_task:
-        closings = item.task_closings
+        closings = list(item.task_closings)
     if closings:
         followup.status = "closed"
         followup.closed_on = latest(closings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -56,3 +57,19 @@ def test_two_processes_read_what_one_does(
     assert both.notes == one.notes
     day = dt.date.fromisoformat(TODAY)
     assert both.report(day) == one.report(day)
+
+
+def die(*args: object) -> None:
+    os._exit(1)
+
+
+def test_when_the_second_process_dies_its_half_is_read_by_the_first(
+    big_vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scan_module, "PARALLEL_FROM", 10**9)
+    one, _ = read(big_vault)
+    monkeypatch.setattr(scan_module, "PARALLEL_FROM", PARALLEL_FROM)
+    monkeypatch.setattr(scan_module, "_read_chunk", die)  # the forked process inherits it
+    both, steps = read(big_vault)
+    assert {b - a for a, b in itertools.pairwise(steps)} >= {2}
+    assert both.notes == one.notes

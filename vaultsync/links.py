@@ -74,6 +74,8 @@ def url_target(url: str, source_dir: str = "") -> str | None:
 
 def links_in(text: str, source_dir: str = "") -> list[Link]:
     """Every wikilink and Markdown link to a note in `text`, in order of appearance."""
+    if "[" not in text:  # both kinds start with one
+        return []
     found: list[tuple[int, Link]] = []
     for match in WIKILINK.finditer(text):
         target = clean_target(match.group(1))

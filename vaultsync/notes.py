@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from . import frontmatter
 from .config import Config
 from .links import links_in, parse_reference
 from .model import Note, ScanWarning
@@ -29,22 +30,6 @@ from .properties import (
     strings,
 )
 from .tasks import TaskFinder
-
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster
-
-
-class Loader(_BaseLoader):  # type: ignore[misc]
-    """The safe loader, except that an impossible date (`2026-02-30`) stays text, to be
-    warned about as a bad date, instead of failing the whole front matter."""
-
-    def construct_yaml_timestamp(self, node: Any) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
 
 MAX_NOTE_BYTES = 64 * 1024 * 1024
 _CLOSING = re.compile(r"^(?:---|\.\.\.)\r?$", re.MULTILINE)
@@ -197,7 +182,7 @@ class NoteReader:
 
     def _load_yaml(self, note: Note, yaml_text: str) -> dict[Any, Any] | None:
         try:
-            data = yaml.load(yaml_text, Loader=Loader)
+            data = frontmatter.load(yaml_text)
         except yaml.MarkedYAMLError as exc:
             # "while scanning a quoted scalar" points where the quote opened, which is the
             # line to fix; other errors are best shown where the parser stopped.

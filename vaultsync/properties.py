@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 _NAME_SEPARATORS = re.compile(r"[\s_-]+")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9]{1,2}:[0-9]{2}\S*)?")
@@ -35,6 +36,7 @@ MAX_DEPTH = 8
 MAX_VISITS = 4096
 
 
+@lru_cache(maxsize=4096, typed=True)  # a vault uses a few dozen names, in every note
 def normalize_name(name: object) -> str:
     """`Introduced By`, `introduced-by` and `introduced_by` are one property name."""
     return _NAME_SEPARATORS.sub("_", str(name).strip().lower())
@@ -42,6 +44,8 @@ def normalize_name(name: object) -> str:
 
 def flatten(value: object) -> list[object]:
     """A single value or a list (nested lists included) as a flat list of non-empty scalars."""
+    if isinstance(value, str):  # most values: the walk below, without the walking
+        return [value] if value.strip() else []
     out: list[object] = []
     stack: list[tuple[object, int]] = [(value, 0)]
     visits = 0

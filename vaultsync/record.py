@@ -22,8 +22,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import VaultsyncError
+from .frontmatter import Loader
 from .links import fits_wikilink
-from .notes import MAX_NOTE_BYTES, WONT, Loader, split_front_matter
+from .notes import MAX_NOTE_BYTES, WONT, split_front_matter
 from .output import FileChanged, write_atomic
 from .properties import normalize_name, parse_date, strings
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 # Reading, computing and rendering are imported where they are used: a scan that finds
 # nothing changed needs none of them (nor YAML or markdown-it), and starts that much faster.
 
+log = logging.getLogger("vaultsync")
 Progress = Callable[[int, int], None]  # (notes read, notes found)
 PARALLEL_FROM = 2000  # notes to read: fewer are read faster than a second process starts
 PART = 500  # notes the second process sends back at once
@@ -68,19 +70,31 @@ def _read_notes(
 
     # Forking a process that runs threads (the watcher's) can copy a held lock: spawn then.
     method = "fork" if threading.active_count() == 1 and hasattr(os, "fork") else "spawn"
-    half = len(paths) // 2
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
+    # Every other note each, not a half each: a vault's folders differ in how long their
+    # notes take to read (daily notes against meetings with properties).
+    mine, other = paths[0::2], paths[1::2]
+    try:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
         # In parts: the notes of one part travel at once, and a smaller part costs less
         # memory on the way (a 25,000-note part: 30 MB more at the peak).
         theirs = [
-            pool.submit(_read_chunk, root, config, paths[start : start + PART])
-            for start in range(half, len(paths), PART)
+            pool.submit(_read_chunk, root, config, other[start : start + PART])
+            for start in range(0, len(other), PART)
         ]
+    except Exception as exc:  # no second process here (a sandbox without semaphores)
+        log.debug("reading on one process: %s", exc)
+        return [reader.read(root, rel) for rel in paths]
+    with pool:
         ours = []
-        for count, rel in enumerate(paths[:half], 1):
+        for count, rel in enumerate(mine, 1):
             ours.append(reader.read(root, rel))
             step(count * 2 - 1)  # the other process reads as fast: count its half too
-        return ours + [note for part in theirs for note in part.result()]
+        try:
+            rest = [note for part in theirs for note in part.result()]
+        except Exception as exc:  # it died (out of memory, killed): read its half here
+            log.debug("the second reading process failed: %s", exc)
+            rest = [reader.read(root, rel) for rel in other]
+    return ours + rest
 
 
 @contextmanager

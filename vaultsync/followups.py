@@ -114,7 +114,7 @@ class Share:
     closes: tuple[tuple[str, frozenset[str], dt.date | None], ...]
     edges: tuple[tuple[Person, Person], ...]  # introducer, introduced
     warnings: tuple[ScanWarning, ...]  # the note's own, and those of reading its links
-    names: frozenset[str]  # every name its links were looked up by
+    names: tuple[str, ...]  # every name its links were looked up by
     others: Mapping[str, Person]  # the people it names who have no person note, by key
 
 
@@ -234,7 +234,7 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
         tuple(closes),
         tuple(edges),
         (*note.warnings, *lookups.warnings),
-        frozenset(lookups.names),
+        tuple(lookups.names),
         lookups.others or _NOBODY,
     )
 

@@ -326,7 +326,7 @@ class Ledger:
         for path in changed:
             old, new = self.notes.get(path), notes.get(path)
             if old is not None and new is not None and _signature(old) == _signature(new):
-                self.notes[path] = new
+                self.notes[path] = self.directory.notes[path] = new
                 continue
             # It comes, goes, or changes as a link target or a person: every note that
             # looked up one of its names may now find another note, or another person.

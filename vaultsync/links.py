@@ -106,27 +106,22 @@ class LinkIndex:
     """Finds the note a link points at; built once from all note paths and their aliases."""
 
     is_preferred: Callable[[str], bool] = lambda path: False
-    _paths: dict[str, list[str]] = field(default_factory=dict)  # lower path without .md
-    _stems: dict[str, list[str]] = field(default_factory=dict)
+    _stems: dict[str, list[str]] = field(default_factory=dict)  # lower file name -> paths
     _aliases: dict[str, list[str]] = field(default_factory=dict)
     # Answers already given: a vault names the same few people in thousands of notes.
     _resolved: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
 
     def add(self, path: str, aliases: Iterable[str] = ()) -> None:
         self._resolved.clear()
-        key = _key(path)
-        self._paths.setdefault(key, []).append(path)
-        self._stems.setdefault(key.rsplit("/", 1)[-1], []).append(path)
+        self._stems.setdefault(_key(path).rsplit("/", 1)[-1], []).append(path)
         for alias in aliases:
             self._aliases.setdefault(alias.strip().lower(), []).append(path)
 
     def remove(self, path: str, aliases: Iterable[str] = ()) -> None:
         """Undo `add(path, aliases)`."""
         self._resolved.clear()
-        key = _key(path)
         for table, name in (
-            (self._paths, key),
-            (self._stems, key.rsplit("/", 1)[-1]),
+            (self._stems, _key(path).rsplit("/", 1)[-1]),
             *((self._aliases, alias.strip().lower()) for alias in aliases),
         ):
             paths = table.get(name, [])
@@ -147,12 +142,12 @@ class LinkIndex:
         if not key:
             return None, []
         if "/" in key:
-            exact = self._paths.get(key)
+            named = self._stems.get(key.rsplit("/", 1)[-1], ())
+            exact = [p for p in named if _key(p) == key]
             if exact:  # `A.md` and `a.md` (a case-sensitive disk): the last in path order
                 return max(exact), []
             suffix = "/" + key
-            stem = posixpath.basename(key)
-            candidates = [p for p in self._stems.get(stem, ()) if p.lower()[:-3].endswith(suffix)]
+            candidates = [p for p in named if _key(p).endswith(suffix)]
         else:
             candidates = self._stems.get(key) or self._aliases.get(key) or []
         if not candidates:

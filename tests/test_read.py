@@ -7,10 +7,12 @@ import itertools
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import SAMPLE_VAULT, TODAY
+from conftest import SAMPLE_VAULT, TODAY, time_limit
 
 from vaultsync import scan as scan_module
 from vaultsync.scan import PARALLEL_FROM, Vault
@@ -35,28 +37,59 @@ def read(root: Path) -> tuple[Vault, list[int]]:
     return vault, seen
 
 
-@pytest.mark.parametrize("threads", [False, True], ids=["fork", "spawn"])
+def by_twos(steps: list[int]) -> bool:
+    """Whether progress went by twos: this process counts the other's half with its own."""
+    return 2 in {b - a for a, b in itertools.pairwise(steps)}
+
+
 def test_two_processes_read_what_one_does(
-    big_vault: Path, monkeypatch: pytest.MonkeyPatch, threads: bool
+    big_vault: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # With another thread running (as in `watch`), the second process is spawned, not forked.
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait, daemon=True)
-    if threads:
-        other.start()
-    try:
-        both, steps = read(big_vault)
-    finally:
-        stop.set()
-    # The reading process counts the other's half with its own: its progress goes by twos.
-    assert {b - a for a, b in itertools.pairwise(steps)} >= {2}
+    both, steps = read(big_vault)
+    assert by_twos(steps)
     monkeypatch.setattr(scan_module, "PARALLEL_FROM", 10**9)
     one, steps = read(big_vault)
-    assert {b - a for a, b in itertools.pairwise(steps)} <= {0, 1}
+    assert not by_twos(steps)
     assert list(both.notes) == list(one.notes)
     assert both.notes == one.notes
     day = dt.date.fromisoformat(TODAY)
     assert both.report(day) == one.report(day)
+
+
+def test_with_other_threads_running_one_process_reads(big_vault: Path) -> None:
+    """As in `watch`: forking would copy locks other threads hold."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        vault, steps = read(big_vault)
+    finally:
+        stop.set()
+    assert not by_twos(steps)
+    assert len(vault.notes) >= PARALLEL_FROM
+
+
+def test_a_stopped_read_does_not_wait_for_the_other_half(
+    big_vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Parts that take the other process 0.1 s each: 11 s for its whole half.
+    monkeypatch.setattr(scan_module, "PART", 10)
+    monkeypatch.setattr(scan_module, "_read_chunk", slowly)  # the forked process inherits it
+
+    def stop(done: int, total: int) -> None:
+        if done > 50:
+            raise KeyboardInterrupt
+
+    with time_limit(2.0), pytest.raises(KeyboardInterrupt):
+        Vault(big_vault).load(stop, use_cache=False)
+
+
+READ_CHUNK = scan_module._read_chunk
+
+
+def slowly(*args: Any) -> Any:
+    time.sleep(0.1)
+    return READ_CHUNK(*args)
 
 
 def die(*args: object) -> None:
@@ -71,5 +104,5 @@ def test_when_the_second_process_dies_its_half_is_read_by_the_first(
     monkeypatch.setattr(scan_module, "PARALLEL_FROM", PARALLEL_FROM)
     monkeypatch.setattr(scan_module, "_read_chunk", die)  # the forked process inherits it
     both, steps = read(big_vault)
-    assert {b - a for a, b in itertools.pairwise(steps)} >= {2}
+    assert by_twos(steps)
     assert both.notes == one.notes

@@ -42,7 +42,8 @@ def lines() -> st.SearchStrategy[str]:
     item = st.builds(lambda i, v: f"{i}- {v}" if v else f"{i}-", st.sampled_from(INDENTS),
                      st.sampled_from(SCALARS))
     odd = st.sampled_from(["", "  ", "# comment", "  # comment", "  nested: 1", "---",
-                           "...", "key:value", "key :  v", "key:    ", "- top"])
+                           "...", "key:value", "key :  v", "key:    ", "- top",
+                           "... and more: x", "...: x", "....: x", "--- a: b"])
     return st.one_of(entry, entry, item, item, odd)
 
 
@@ -70,6 +71,11 @@ def same(a: Any, b: Any) -> bool:
 @example("tags:\n- a\n  - b\n")
 @example("k: v\n  - continued\n")
 @example("a:\n\nb: 2026-11-27\n")
+@example("... and more: see below")
+@example("a: b\n... : c")
+@example("k" * 1025 + ": v")
+@example("k" * 1000 + " " * 30 + ": v")
+@example('"' + "k" * 1030 + '": v')
 def test_simple_reads_what_libyaml_reads(text: str) -> None:
     ours = simple(text)
     reference = libyaml(text)

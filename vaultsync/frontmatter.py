@@ -35,6 +35,7 @@ class Loader(_BaseLoader):  # type: ignore[misc]
 Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
 
 NOT_SIMPLE = object()
+MAX_KEY = 1000  # characters before a name's colon; YAML allows 1024
 
 # What YAML reads as a scalar of one line: double-quoted without escapes, single-quoted
 # without quotes inside, or plain: no indicator first, no `:` before a space or the end (it
@@ -117,8 +118,10 @@ def simple(text: str) -> Any:
             items.append(value)
             continue
         entry = _ENTRY.fullmatch(line)
-        if entry is None:
-            return NOT_SIMPLE
+        if entry is None or (line.startswith("...") and line[3:4] in ("", " ")):
+            return NOT_SIMPLE  # `...` ends the YAML document: what follows is an error
+        if line.index(":", max(entry.end(1), entry.end(2), entry.end(3))) > MAX_KEY:
+            return NOT_SIMPLE  # YAML refuses a name this long
         name = _scalar(*entry.group(1, 2, 3))
         if not isinstance(name, str):
             return NOT_SIMPLE  # a name YAML reads as null, true or a date: libyaml decides

@@ -12,6 +12,7 @@ import gc
 import hashlib
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,9 @@ from .output import FileChanged, read_text, splice, write_atomic
 from .vault import Layout, discover, inside
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
     from .followups import Ledger
     from .notes import NoteReader
 
@@ -42,12 +46,19 @@ WRITE_ATTEMPTS = 3  # times the output is computed again because it changed whil
 
 
 def _read_chunk(root: Path, config: Config, paths: list[str]) -> list[Note]:
-    """Read notes in a worker process (notes are data: they travel back as they are)."""
+    """Read notes in the second process (notes are data: they travel back as they are)."""
     from .notes import NoteReader
 
+    reader = NoteReader(config)
+    return [reader.read(root, rel) for rel in paths]
+
+
+def _read_into(send: Connection, root: Path, config: Config, paths: list[str]) -> None:
+    """The second process: read `paths` and send the notes back, a part at a time."""
     with _bulk():
-        reader = NoteReader(config)
-        return [reader.read(root, rel) for rel in paths]
+        for start in range(0, len(paths), PART):
+            send.send(_read_chunk(root, config, paths[start : start + PART]))
+    send.close()
 
 
 def _read_notes(
@@ -58,51 +69,75 @@ def _read_notes(
     from .notes import NoteReader
 
     reader = NoteReader(config)
-    if len(paths) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+    # Every other note each, not a half each: a vault's folders differ in how long their
+    # notes take to read (daily notes against meetings with properties).
+    mine, other = paths[0::2], paths[1::2]
+    started = _second_process(root, config, other) if len(paths) >= PARALLEL_FROM else None
+    if started is None:
         out = []
         for count, rel in enumerate(paths, 1):
             out.append(reader.read(root, rel))
             step(count)
         return out
-    import multiprocessing
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
+    child, receive = started
+    ours: list[Note] = []
+    theirs: list[Note] = []
 
-    # Forking a process that runs threads (the watcher's) can copy a held lock: spawn then.
-    method = "fork" if threading.active_count() == 1 and hasattr(os, "fork") else "spawn"
-    # Every other note each, not a half each: a vault's folders differ in how long their
-    # notes take to read (daily notes against meetings with properties).
-    mine, other = paths[0::2], paths[1::2]
+    def take(wait: bool) -> bool:
+        """Take the notes it has sent (all of them, if `wait`); False if it died."""
+        try:
+            while len(theirs) < len(other) and (wait or receive.poll()):
+                theirs.extend(receive.recv())
+        except (EOFError, OSError) as exc:  # out of memory, killed
+            log.debug("the second reading process failed: %s", exc)
+            return False
+        return True
+
     try:
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
-        # In parts: the notes of one part travel at once, and a smaller part costs less
-        # memory on the way (a 25,000-note part: 30 MB more at the peak).
-        theirs = [
-            pool.submit(_read_chunk, root, config, other[start : start + PART])
-            for start in range(0, len(other), PART)
-        ]
-    except Exception as exc:  # no second process here (a sandbox without semaphores)
-        log.debug("reading on one process: %s", exc)
-        return [reader.read(root, rel) for rel in paths]
-    with pool:
-        ours = []
+        alive = True
         for count, rel in enumerate(mine, 1):
             ours.append(reader.read(root, rel))
             step(count * 2 - 1)  # the other process reads as fast: count its half too
-        try:
-            rest = [note for part in theirs for note in part.result()]
-        except Exception as exc:  # it died (out of memory, killed): read its half here
-            log.debug("the second reading process failed: %s", exc)
-            rest = [reader.read(root, rel) for rel in other]
-    return ours + rest
+            alive = alive and take(wait=False)  # it stops while the pipe is full
+        if not (alive and take(wait=True)):
+            theirs = [reader.read(root, rel) for rel in other]
+    finally:  # also when stopped (Ctrl-C, the watcher told to stop): it is not waited for
+        receive.close()
+        child.terminate()
+        child.join()
+    return ours + theirs
+
+
+def _second_process(
+    root: Path, config: Config, paths: list[str]
+) -> tuple[BaseProcess, Connection] | None:
+    """A forked process reading `paths`, and the end of the pipe its notes come through.
+    Only on Linux, on two cores or more, and while no other thread runs: a fork copies the
+    locks other threads hold, and spawning instead would start the caller's program again."""
+    import threading
+
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return None
+    if (os.cpu_count() or 1) < 2:
+        return None
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_read_into, args=(send, root, config, paths), daemon=True)
+        child.start()
+    except Exception as exc:  # no processes here (a sandbox)
+        log.debug("reading on one process: %s", exc)
+        return None
+    send.close()  # the child's end: with it closed here, the pipe ends when the child does
+    return child, receive
 
 
 @contextmanager
 def _bulk() -> Iterator[None]:
     """Around work that builds many objects that all stay alive (every note, every share):
-    the cycle collector would walk them again and again and find nothing to free. After
-    it, they are frozen out of its way, or each later collection (every few edits in
-    watch mode) would walk them all once more: 0.3 s at 50,000 notes."""
+    the cycle collector would walk them again and again and find nothing to free."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -110,7 +145,6 @@ def _bulk() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-        gc.freeze()
 
 
 @dataclass(slots=True)

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from conftest import wait_until
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vaultsync.followups import item_id
 from vaultsync.render import BEGIN, END, report_json
@@ -376,3 +378,58 @@ def test_ticks_are_found_after_a_byte_order_mark(vault: Path) -> None:
     _, closed = items(result)
     assert INTRO_ID in closed
     assert path.read_bytes().startswith(b"\xef\xbb\xbf%% vaultsync:begin %%")
+
+
+# find_ticks finds the markers through their text; the line-by-line reading it replaced is
+# the reference, line numbers included.
+
+_TICKED_LINE = re.compile(r"[ \t]*[-*+][ \t]+\[([xX-])\][ \t].*?\^(vs-[0-9a-f]{10})[ \t]*")
+
+
+def _reference_ticks(text: str) -> list[tuple[str, str, int, str]]:
+    lines = text.split("\n")
+    begins = [i for i, line in enumerate(lines) if line.strip().lstrip("\ufeff") == BEGIN]
+    ends = [i for i, line in enumerate(lines) if line.strip() == END]
+    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+        return []
+    found: dict[str, tuple[str, str, int, str]] = {}
+    for number in range(begins[0] + 1, ends[0]):
+        line = lines[number].rstrip("\r")
+        match = _TICKED_LINE.fullmatch(line)
+        if match and match.group(2) not in found:
+            mark = WONT if match.group(1) == "-" else DONE
+            found[match.group(2)] = (match.group(2), mark, number + 1, line)
+    return list(found.values())
+
+
+_LINES = st.sampled_from(
+    ["", " ", "a", "\ufeff", BEGIN, END, f" {BEGIN} ", "- [x] Done ^vs-0123456789",
+     "- [-] No ^vs-abcdefabcd", "  * [X] Done ^vs-0123456789", "- [ ] Open ^vs-1111111111",
+     "- [x] Done ^vs-0123456789\r", "\u2028- [x] x ^vs-2222222222"]
+)
+_ENDS = st.sampled_from(["\n", "\r\n"])
+
+
+def _file(lines: list[tuple[str, str]]) -> str:
+    return "".join(line + end for line, end in lines)
+
+
+# A block, with lines before, inside and after it; or lines of anything.
+_FILES = st.one_of(
+    st.builds(
+        lambda before, inside, after, ends: _file(before)
+        + BEGIN + ends[0] + _file(inside) + END + ends[1] + _file(after),
+        st.lists(st.tuples(_LINES, _ENDS), max_size=3),
+        st.lists(st.tuples(_LINES, _ENDS), max_size=6),
+        st.lists(st.tuples(_LINES, _ENDS), max_size=3),
+        st.tuples(_ENDS, st.sampled_from(["", "\n", "\r\n"])),
+    ),
+    st.lists(st.tuples(_LINES, _ENDS), max_size=10).map(_file),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_FILES)
+def test_ticks_are_found_as_the_line_by_line_reading_found_them(text: str) -> None:
+    found = [(t.id, t.mark, t.line, t.text) for t in find_ticks(text)]
+    assert found == _reference_ticks(text)

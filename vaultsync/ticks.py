@@ -61,17 +61,18 @@ def find_ticks(text: str | None) -> list[Tick]:
     """
     if not text or not _ANY_TICK.search(text):
         return []  # the usual case, found without splitting a file of thousands of lines
-    lines = text.split("\n")
-    span = block_span(lines)
+    span = block_span(text)
     if span is None:
         return []
+    (_, inside), (after, _) = span
+    first = text.count("\n", 0, inside) + 1  # the line number of the block's first line
     found: dict[str, Tick] = {}
-    for number in range(span[0] + 1, span[1]):
-        match = _TICKED.fullmatch(lines[number].rstrip("\r"))
+    for number, line in enumerate(text[inside:after].split("\n"), first):
+        line = line.rstrip("\r")
+        match = _TICKED.fullmatch(line)
         if match and match.group(2) not in found:
             mark = WONT if match.group(1) == "-" else DONE
-            text = lines[number].rstrip("\r")
-            found[match.group(2)] = Tick(match.group(2), mark, number + 1, text)
+            found[match.group(2)] = Tick(match.group(2), mark, number, line)
     return list(found.values())
 
 

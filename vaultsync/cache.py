@@ -136,6 +136,19 @@ def decode(data: dict[str, Any]) -> Note:
     )
 
 
+def _written_under(data: Any, key: str) -> bool:
+    """Whether a cache file's data was written by this version's layout under `key`."""
+    return bool(data["format"] == FORMAT and data["key"] == key)
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """Write a cache file; one that cannot be written is only a slower next scan."""
+    try:
+        write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    except OSError as exc:
+        log.debug("cannot write the cache %s: %s", path, exc)
+
+
 class NoteCache:
     """The cache of one vault under one configuration."""
 
@@ -148,7 +161,7 @@ class NoteCache:
     def load(self) -> None:
         try:
             data = json.loads(self.path.read_bytes())
-            if data["format"] != FORMAT or data["key"] != self.key:
+            if not _written_under(data, self.key):
                 raise ValueError("written by another version or configuration")
             entries = data["notes"]
             if not isinstance(entries, dict):
@@ -184,11 +197,7 @@ class NoteCache:
             del self.entries[rel]
         if not (self.changed or gone):
             return
-        data = {"format": FORMAT, "key": self.key, "notes": self.entries}
-        try:
-            write_atomic(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-        except OSError as exc:
-            log.debug("cannot write the cache %s: %s", self.path, exc)
+        _write(self.path, {"format": FORMAT, "key": self.key, "notes": self.entries})
 
 
 def _person(data: Any) -> Person:
@@ -299,7 +308,7 @@ class ResultCache:
             return None
         try:
             data = json.loads(self.path.read_bytes())
-            if data["format"] != FORMAT or data["key"] != self.key:
+            if not _written_under(data, self.key):
                 return None
             if data["output"] != text_digest(output_text):
                 return None
@@ -317,7 +326,4 @@ class ResultCache:
             "output": text_digest(output_text),
             "report": encode_report(report),
         }
-        try:
-            write_atomic(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-        except OSError as exc:
-            log.debug("cannot write the cached result %s: %s", self.path, exc)
+        _write(self.path, data)

@@ -40,10 +40,12 @@ MAX_KEY = 1000  # characters before a name's colon; YAML allows 1024
 # What YAML reads as a scalar of one line: double-quoted without escapes, single-quoted
 # without quotes inside, or plain: no indicator first, no `:` before a space or the end (it
 # would end the scalar) and no `#` after a space (a comment): `https://x.org/#a` is one.
-_PLAIN = r"""[^\s\-?:,\[\]{}#&*!|>'"%@`](?:[^:#]|:(?=[^\s])|(?<=[^\s])\#)*?"""
-_SCALAR = rf"""(?:"([^"\\]*)"|'([^']*)'|({_PLAIN}))"""
-# A list written `[a, "b c", 2026-11-27]`: the same, where a plain one also stops at `,[]{}`.
-_FLOW_ITEM = r"""(?:"([^"\\]*)"|'([^']*)'|([^\s\-?:,\[\]{}#&*!|>'"%@`][^:#,\[\]{}]*?))"""
+_QUOTED = r""""([^"\\]*)"|'([^']*)'"""
+_FIRST = r"""[^\s\-?:,\[\]{}#&*!|>'"%@`]"""  # no indicator, no space
+_SCALAR = rf"""(?:{_QUOTED}|({_FIRST}(?:[^:#]|:(?=[^\s])|(?<=[^\s])\#)*?))"""
+# A list written `[a, "b c", 2026-11-27]`: the same, where a plain one also stops at `,[]{}`
+# (and, to keep it simple, has no `:` or `#` at all).
+_FLOW_ITEM = rf"""(?:{_QUOTED}|({_FIRST}[^:#,\[\]{{}}]*?))"""
 _FLOW = re.compile(rf"\[[ ]*(?:{_FLOW_ITEM}[ ]*(?:,[ ]*{_FLOW_ITEM}[ ]*)*)?\]")
 _FLOW_ITEMS = re.compile(rf"[ ]*{_FLOW_ITEM}[ ]*(?:,|$)")
 _ENTRY = re.compile(rf"{_SCALAR}[ ]*:(?:[ ]+(?:{_SCALAR}|(\[.*\])))?[ ]*")

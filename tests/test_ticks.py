@@ -20,11 +20,12 @@ import pytest
 from conftest import wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_output import _reference_markers
 
 from vaultsync.followups import item_id
 from vaultsync.render import BEGIN, END, report_json
 from vaultsync.scan import ScanResult, Vault, scan
-from vaultsync.ticks import DONE, WONT, find_ticks
+from vaultsync.ticks import _TICKED, DONE, WONT, find_ticks
 from vaultsync.watch import Watcher
 
 DAY = dt.date(2026, 11, 27)
@@ -383,19 +384,15 @@ def test_ticks_are_found_after_a_byte_order_mark(vault: Path) -> None:
 # find_ticks finds the markers through their text; the line-by-line reading it replaced is
 # the reference, line numbers included.
 
-_TICKED_LINE = re.compile(r"[ \t]*[-*+][ \t]+\[([xX-])\][ \t].*?\^(vs-[0-9a-f]{10})[ \t]*")
-
-
 def _reference_ticks(text: str) -> list[tuple[str, str, int, str]]:
     lines = text.split("\n")
-    begins = [i for i, line in enumerate(lines) if line.strip().lstrip("\ufeff") == BEGIN]
-    ends = [i for i, line in enumerate(lines) if line.strip() == END]
+    begins, ends = _reference_markers(lines)
     if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
         return []
     found: dict[str, tuple[str, str, int, str]] = {}
     for number in range(begins[0] + 1, ends[0]):
         line = lines[number].rstrip("\r")
-        match = _TICKED_LINE.fullmatch(line)
+        match = _TICKED.fullmatch(line)
         if match and match.group(2) not in found:
             mark = WONT if match.group(1) == "-" else DONE
             found[match.group(2)] = (match.group(2), mark, number + 1, line)

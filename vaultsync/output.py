@@ -75,13 +75,19 @@ def splice(existing: str | None, block: str, name: str = "Follow-ups.md") -> str
     bom = "\ufeff" if first_line.startswith("\ufeff") else ""
     ending = end_line[len(end_line.rstrip("\r\n")) :]
     body = block.replace("\n", newline)
-    return existing[:first] + bom + body + ending + existing[after_last:]
+    # One copy of a file that may hold megabytes, not one per `+`.
+    return "".join((existing[:first], bom, body, ending, existing[after_last:]))
+
+
+def decode(raw: bytes | None) -> str | None:
+    """A file's text; bytes that are not UTF-8 survive, to be written back as they were."""
+    return None if raw is None else raw.decode("utf-8", errors="surrogateescape")
 
 
 def read_text(path: Path) -> str | None:
-    """The file's text, or None when it does not exist; bytes that are not UTF-8 survive."""
+    """The file's text, or None when it does not exist."""
     try:
-        return path.read_bytes().decode("utf-8", errors="surrogateescape")
+        return decode(path.read_bytes())
     except FileNotFoundError:
         return None
 

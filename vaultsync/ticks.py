@@ -41,7 +41,9 @@ if TYPE_CHECKING:
     from .scan import ScanResult, Vault
 
 DONE, WONT = "x", "-"
-_ANY_TICK = re.compile(r"^[ \t]*[-*+][ \t]+\[[xX-]\][ \t]", re.MULTILINE)
+# In every ticked line; searched for first, as most files have none (no anchor: anchored to
+# line starts, the search takes seven times as long on a file of 4 MB).
+_ANY_MARK = re.compile(r"\[[xX-]\][ \t]")
 _TICKED = re.compile(r"[ \t]*[-*+][ \t]+\[([xX-])\][ \t].*?\^(vs-[0-9a-f]{10})[ \t]*")
 
 
@@ -59,7 +61,7 @@ def find_ticks(text: str | None) -> list[Tick]:
     Only between one pair of markers: with none, or with broken ones, the file will not be
     rewritten, so a tick recorded now would be recorded again at every scan.
     """
-    if not text or not _ANY_TICK.search(text):
+    if not text or not _ANY_MARK.search(text):
         return []  # the usual case, found without splitting a file of thousands of lines
     span = block_span(text)
     if span is None:

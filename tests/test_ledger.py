@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vaultsync.config import Config
-from vaultsync.followups import Ledger, compute
+from vaultsync.ledger import Ledger, _Ordered, compute
 from vaultsync.model import Note
 from vaultsync.notes import NoteReader
+from vaultsync.render import Kept, render_block
 
 DAY = dt.date.fromisoformat(TODAY)
 CONFIG = Config()
@@ -69,10 +70,12 @@ def sample_notes() -> dict[str, Note]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(steps=STEPS, later=st.booleans())
+@given(steps=STEPS, later=st.booleans(), told=st.booleans())
 def test_the_ledger_reports_what_a_full_computation_does(
-    steps: list[tuple[str, int | None]], later: bool
+    steps: list[tuple[str, int | None]], later: bool, told: bool
 ) -> None:
+    """`told`: the caller names the path it changed, as the watcher does, instead of the
+    ledger comparing every note."""
     notes = sample_notes()
     ledger = Ledger(notes.values(), CONFIG, DAY)
     for path, text in steps:
@@ -81,7 +84,7 @@ def test_the_ledger_reports_what_a_full_computation_does(
         else:
             notes[path] = READER.parse(path, TEXTS[text])
         day = DAY + dt.timedelta(days=3 if later and text == 0 else 0)
-        ledger.update(notes, day)
+        ledger.update(notes, day, [path] if told else None)
         assert ledger.report() == compute(notes.values(), CONFIG, day)
 
 
@@ -96,3 +99,72 @@ def test_an_edit_shares_out_only_what_it_touches() -> None:
     again = {p for p, part in ledger.shares.items() if part is not before[p]}
     assert again == {path}
     assert ledger.report() == compute(notes.values(), CONFIG, DAY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["add", "remove", "unsorted", "read"]), st.integers(0, 30)),
+        max_size=80,
+    )
+)
+def test_an_ordered_list_reads_in_key_order_however_it_was_changed(
+    steps: list[tuple[str, int]],
+) -> None:
+    """Patched in place (a few changes) or sorted again (after many), the same order."""
+    ordered: _Ordered[str] = _Ordered()
+    expected: dict[tuple[object, ...], str] = {}
+    for op, n in steps:
+        key = (n % 3 == 0, f"name {n % 7}", n)
+        if op == "add" and key not in expected:
+            ordered.add(key, f"value {n}")
+            expected[key] = f"value {n}"
+        elif op == "remove" and key in expected:
+            ordered.remove(key)
+            del expected[key]
+        elif op == "unsorted":
+            ordered.unsorted()
+        elif op == "read":
+            assert ordered.values() == [expected[k] for k in sorted(expected)]
+    assert ordered.values() == [expected[k] for k in sorted(expected)]
+
+
+def test_a_new_spelling_of_a_person_without_a_note_reaches_every_item_for_them() -> None:
+    """The spelling shown is the first in alphabetical order: a note that brings an earlier
+    one renames the person on the items of notes that did not change."""
+    notes = sample_notes()
+    first = "Meetings/2026-11-25 New.md"
+    owed = b'---\nreport_back_to: "nobody yet"\ndate: 2026-11-03\n---\n'
+    notes[first] = READER.parse(first, owed)
+    ledger = Ledger(notes.values(), CONFIG, DAY)
+    second = "Meetings/2026-11-26 Later.md"
+    advised = b'---\nadvice_from: "[[Nobody Yet]]"\ndate: 2026-11-04\n---\n'
+    notes[second] = READER.parse(second, advised)
+    ledger.update(notes, DAY, [second])
+    report = ledger.report()
+    assert report == compute(notes.values(), CONFIG, DAY)
+    shown = {f.source: f.person.name for f in report.followups if f.person.key == "?nobody yet"}
+    assert shown == {first: "Nobody Yet", second: "Nobody Yet"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(steps=STEPS, marks=st.lists(st.sampled_from([" ", "x", "-"]), min_size=1, max_size=5))
+def test_lines_kept_between_renders_are_the_lines_a_fresh_render_writes(
+    steps: list[tuple[str, int | None]], marks: list[str]
+) -> None:
+    """The watcher renders each report with the lines of the last one; the follow-ups and
+    rows that come back unchanged, or with another tick mark, must still read as new."""
+    notes = sample_notes()
+    ledger = Ledger(notes.values(), CONFIG, DAY)
+    kept = Kept()
+    for number, (path, text) in enumerate(steps):
+        if text is None:
+            notes.pop(path, None)
+        else:
+            notes[path] = READER.parse(path, TEXTS[text])
+        ledger.update(notes, DAY, [path])
+        report = ledger.report()
+        ticked = {
+            f.id: marks[(number + i) % len(marks)] for i, f in enumerate(report.followups)
+        }
+        assert render_block(report, ticked=ticked, kept=kept) == render_block(report, ticked=ticked)

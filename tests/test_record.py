@@ -21,7 +21,8 @@ import yaml
 from conftest import corpus_vaults, needs_corpus
 
 from vaultsync.config import ROLES, Config
-from vaultsync.followups import compute, item_id
+from vaultsync.followups import item_id
+from vaultsync.ledger import compute
 from vaultsync.links import Link, parse_reference
 from vaultsync.model import Note
 from vaultsync.notes import NoteReader, split_entry

@@ -7,14 +7,15 @@ or a newline, and none of them may break a link, a table row, the graph or the m
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from .links import UNSAFE_IN_WIKILINK, fits_wikilink
-from .model import FollowUp, Person, Report
+from .model import FollowUp, Person, PersonRow, Report
 
+T = TypeVar("T")
 CACHED = 1 << 16  # links and addresses kept rendered: enough for a vault of 50,000 notes
 BEGIN = "%% vaultsync:begin %%"
 END = "%% vaultsync:end %%"
@@ -114,6 +115,37 @@ def task_line(f: FollowUp, mark: str = " ") -> str:
     return f"- [{mark}] {text} ({why}){mailto(f.person, subject)}{due} ^{f.id}"
 
 
+class Kept:
+    """Lines as last rendered, by the object they were rendered from: the ledger hands back
+    the very follow-ups and rows that did not change, so after an edit the watcher formats
+    a few lines, not 15,000. Follow-ups and rows are not changed once built."""
+
+    __slots__ = ("_graph", "_kept", "_used")
+
+    def __init__(self) -> None:
+        # id -> (the object, its mark, its line); holding the object keeps its id unique.
+        self._kept: dict[int, tuple[object, str, str]] = {}
+        self._used: dict[int, tuple[object, str, str]] = {}
+        self._graph: tuple[tuple[tuple[Person, Person], ...], list[str]] = ((), [])
+
+    def line(self, of: T, mark: str, make: Callable[[T, str], str]) -> str:
+        kept = self._kept.get(id(of))
+        if kept is None or kept[0] is not of or kept[1] != mark:
+            kept = (of, mark, make(of, mark))
+        self._used[id(of)] = kept
+        return kept[2]
+
+    def graph(self, introductions: Sequence[tuple[Person, Person]]) -> list[str]:
+        pairs = tuple(introductions)
+        if pairs != self._graph[0]:
+            self._graph = (pairs, graph_lines(pairs))
+        return self._graph[1]
+
+    def rendered(self) -> None:
+        """One render is done: keep only the lines it used."""
+        self._kept, self._used = self._used, {}
+
+
 def section_of(f: FollowUp) -> str:
     if f.kind == "reconnect":
         return "reconnect"
@@ -129,6 +161,29 @@ def mermaid_label(text: str) -> str:
     return text
 
 
+def row_line(row: PersonRow, _: str = "") -> str:
+    last = row.last_contact.isoformat() if row.last_contact else "—"
+    link = person_link(row.person, in_table=True)
+    return f"| {link} | {last} | {row.open} | {row.reported_back} |"
+
+
+def graph_lines(introductions: Sequence[tuple[Person, Person]]) -> list[str]:
+    """The introductions as a mermaid graph, each person a node named by their note."""
+    nodes: dict[str, str] = {}
+    for pair in introductions:
+        for person in pair:
+            nodes.setdefault(person.key, person.name)
+    ids = {key: f"p{i}" for i, key in enumerate(sorted(nodes, key=lambda k: (nodes[k], k)))}
+    return [
+        "```mermaid",
+        "graph LR",
+        *(f'  {ids[k]}["{mermaid_label(nodes[k])}"]' for k in ids),
+        *(f"  {ids[a.key]} --> {ids[b.key]}" for a, b in introductions),
+        f"  class {','.join(ids.values())} internal-link",
+        "```",
+    ]
+
+
 def render_block(
     report: Report,
     graph: bool = True,
@@ -136,14 +191,17 @@ def render_block(
     *,
     record_ticks: bool = True,
     orphans: Sequence[str] = (),
+    kept: Kept | None = None,
 ) -> str:
     """The generated block, markers included, with `\n` line ends and no trailing newline.
 
     `ticked` maps the id of an item to the mark its line keeps (`x`, `-`): a tick that is
     not recorded yet must survive the rewrite, or the user's answer would be lost. For the
     same reason `orphans`, ticked lines whose item is gone, are kept as they were written.
+    `kept`: the lines of the last render, for the objects that come back.
     """
-    ticked = ticked or {}
+    marks = (ticked or {}).get
+    kept = kept or Kept()
     how = (
         "Tick a box (`[x]`, or `[-]`: you won't) to record it in its note."
         if record_ticks
@@ -158,12 +216,12 @@ def render_block(
         " markers are lost. Write above or below them.",
         f"> **{open_count}** open · **{overdue}** overdue · **{len(report.closed)}** reported back",
     ]
-    grouped: dict[str, list[FollowUp]] = {}
+    grouped: dict[str, list[str]] = {}
     for f in report.followups:
-        grouped.setdefault(section_of(f), []).append(f)
+        grouped.setdefault(section_of(f), []).append(kept.line(f, marks(f.id, " "), task_line))
     for key, title in SECTIONS:
-        if grouped.get(key):
-            out += ["", f"## {title}", *(task_line(f, ticked.get(f.id, " ")) for f in grouped[key])]
+        if key in grouped:
+            out += ["", f"## {title}", *grouped[key]]
     if orphans:
         out += ["", "## Ticked, not recorded", *orphans]
 
@@ -174,25 +232,12 @@ def render_block(
             "## People",
             "| Person | Last contact | Open | Reported back |",
             "| --- | --- | --: | --: |",
+            *(kept.line(row, "", row_line) for row in rows),
         ]
-        for row in rows:
-            last = row.last_contact.isoformat() if row.last_contact else "—"
-            out.append(
-                f"| {person_link(row.person, in_table=True)} | {last} | {row.open} "
-                f"| {row.reported_back} |"
-            )
-
     if graph and report.introductions:
-        nodes: dict[str, str] = {}
-        for pair in report.introductions:
-            for person in pair:
-                nodes.setdefault(person.key, person.name)
-        ids = {key: f"p{i}" for i, key in enumerate(sorted(nodes, key=lambda k: (nodes[k], k)))}
-        out += ["", "## Introductions", "```mermaid", "graph LR"]
-        out += [f'  {ids[k]}["{mermaid_label(nodes[k])}"]' for k in ids]
-        out += [f"  {ids[a.key]} --> {ids[b.key]}" for a, b in report.introductions]
-        out += [f"  class {','.join(ids.values())} internal-link", "```"]
+        out += ["", "## Introductions", *kept.graph(report.introductions)]
     out.append(END)
+    kept.rendered()
     return "\n".join(out)
 
 

@@ -25,15 +25,16 @@ from .cache import RACY_NS, NoteCache, ResultCache
 from .config import Config, load_config
 from .errors import RefusedWrite, UsageError, VaultsyncError
 from .model import Note, Report, ScanWarning, merge_warnings
-from .output import FileChanged, read_text, splice, write_atomic
+from .output import FileChanged, decode, splice, write_atomic
 from .vault import Layout, discover, inside
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
-    from .followups import Ledger
+    from .ledger import Ledger
     from .notes import NoteReader
+    from .render import Kept
 
 # Reading, computing and rendering are imported where they are used: a scan that finds
 # nothing changed needs none of them (nor YAML or markdown-it), and starts that much faster.
@@ -180,9 +181,11 @@ class Vault:
         self.root = root
         self.config = config if config is not None else load_config(root)
         self.layout = Layout.of(root, self.config)
-        self.notes: dict[str, Note] = {}
+        self.notes: dict[str, Note] = {}  # changed through `load`, `refresh` and `drop` only
         self.discovery_warnings: list[ScanWarning] = []
         self._ledger: Ledger | None = None
+        self._touched: set[str] = set()  # paths read again or dropped since the last report
+        self._kept: Kept | None = None  # the output's lines as last rendered
 
     @cached_property
     def reader(self) -> NoteReader:
@@ -245,6 +248,7 @@ class Vault:
             cache.load()
         self.notes = {}
         self._ledger = None
+        self._touched.clear()
         with _bulk():
             self._read_all(survey, cache, progress)
         if cache is not None:
@@ -278,10 +282,17 @@ class Vault:
         """Read these vault-relative paths again: changed, created or deleted notes."""
         for rel in paths:
             path = self.root / rel
+            self._touched.add(rel)
             if self.layout.skip_reason(rel) is None and path.is_file() and not path.is_symlink():
                 self.notes[rel] = self.reader.read(self.root, rel)
             else:
                 self.notes.pop(rel, None)
+
+    def drop(self, paths: Iterable[str]) -> None:
+        """Forget these notes without looking at the disk (the watcher knows they are gone)."""
+        for rel in paths:
+            self._touched.add(rel)
+            self.notes.pop(rel, None)
 
     def refresh_folder(self, folder: str) -> list[str]:
         """Bring the notes under vault-relative `folder` in line with the disk, after the folder
@@ -301,21 +312,24 @@ class Vault:
 
     def report(self, today: dt.date) -> Report:
         """The report as of `today`; after a few notes changed, only their part is redone."""
-        from .followups import Ledger
+        from .ledger import Ledger
 
         if self._ledger is None:
             with _bulk():
                 self._ledger = Ledger(self.notes.values(), self.config, today)
         else:
-            self._ledger.update(self.notes, today)
+            self._ledger.update(self.notes, today, self._touched)
+        self._touched.clear()
         report = self._ledger.report()
         if self.discovery_warnings:
             report.warnings = merge_warnings(report.warnings, self.discovery_warnings)
         return report
 
-    def _existing(self, output: Path) -> str | None:
+    def _existing(self, output: Path) -> bytes | None:
         try:
-            return read_text(output)
+            return output.read_bytes()
+        except FileNotFoundError:
+            return None
         except OSError as exc:
             raise self._io_error("read", exc) from None
 
@@ -331,13 +345,16 @@ class Vault:
         The output is replaced only if it still holds what was read: a box ticked while
         this ran is not overwritten but read and recorded on the next attempt.
         """
-        from .render import render_block
+        from .render import Kept, render_block
         from .ticks import TickOutcome, apply_ticks, find_ticks
 
+        if self._kept is None:
+            self._kept = Kept()
         recorded: list[str] = []
         output = self.output  # checked once: it resolves symbolic links
         for _ in range(WRITE_ATTEMPTS):
-            existing = self._existing(output)
+            before = self._existing(output)
+            existing = decode(before)
             report = self.report(today)
             ticks = find_ticks(existing)
             outcome = TickOutcome()
@@ -356,6 +373,7 @@ class Vault:
                 outcome.keep,
                 record_ticks=self.config.record_ticks,
                 orphans=outcome.orphans,
+                kept=self._kept,
             )
             text = splice(existing, block, self.config.output)
             changed = text != existing
@@ -365,7 +383,6 @@ class Vault:
             )
             if not changed or dry_run:
                 return result
-            before = None if existing is None else existing.encode("utf-8", "surrogateescape")
             try:
                 write_atomic(output, text, expected=before)
             except FileChanged:
@@ -395,7 +412,7 @@ def scan(
     survey = vault.survey()
     results = ResultCache(root, vault.result_key(survey, today))
     output = vault.output
-    existing = vault._existing(output)
+    existing = decode(vault._existing(output))
     report = results.get(existing)
     if report is not None and existing is not None:
         return ScanResult(report, output, existing, changed=False)

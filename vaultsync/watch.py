@@ -327,15 +327,14 @@ class Watcher:
                 touched.update(vault.refresh_folder(folder))
             else:  # only another spelling of it is left, on a disk that ignores case
                 gone = [rel for rel in vault.notes if rel.startswith(folder + "/")]
-                for rel in gone:
-                    del vault.notes[rel]
+                vault.drop(gone)
                 touched.update(gone)
         keep = []
         for rel in files:
             if self._spelled(rel, listings):
                 keep.append(rel)  # refresh drops it if it is gone, or a symbolic link
             else:
-                vault.notes.pop(rel, None)
+                vault.drop([rel])
         vault.refresh(keep)
         return sorted(touched | {p for p in files if p in vault.notes})
 

@@ -447,6 +447,33 @@ def test_megabyte_lines_do_not_hang(tmp_path: Path, case: str) -> None:
 # --- the file system --------------------------------------------------------------------------
 
 
+def test_names_that_are_not_utf8_are_warnings_not_a_crash(tmp_path: Path) -> None:
+    """A note or folder copied from an old archive may be named in Latin-1: its name cannot be
+    written into a link, an id or the output, so it is passed over with a warning."""
+    root = make_vault(tmp_path)
+    meetings = os.fsencode(root / "Meetings")
+    note = b"---\ndate: 2026-11-20\nreport_back_to: \"[[Sam]]\"\n---\n"
+    with open(meetings + b"/caf\xe9 meeting.md", "wb") as handle:
+        handle.write(note)
+    os.mkdir(meetings + b"/Sch\xf6n")
+    with open(meetings + b"/Sch\xf6n/inside.md", "wb") as handle:
+        handle.write(note)
+    vault, report, _ = read_vault(root)
+    assert sorted(vault.notes) == sorted([GOOD_PERSON, GOOD_SOURCE])
+    for shown in ("Meetings/caf\\xe9 meeting.md", "Meetings/Sch\\xf6n"):
+        found = warnings_for(report, shown)
+        assert len(found) == 1 and "not UTF-8" in found[0][1], report.warnings
+    # The watcher's rule passes over such a note too, and the command line prints the warning.
+    latin1 = os.fsdecode(b"Meetings/caf\xe9 x.md")
+    assert Layout.of(root, Config()).skip_reason(latin1) == "not utf-8"
+    run = subprocess.run(
+        [str(console_script()), "scan", str(root), "--today", TODAY],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0 and "caf\\xe9 meeting.md" in run.stdout + run.stderr, run
+
+
 def test_symlink_loop(tmp_path: Path) -> None:
     root = make_vault(tmp_path)
     (root / "Loop").mkdir()

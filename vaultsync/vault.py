@@ -132,6 +132,8 @@ class Layout:
         lowered = rel.lower()
         if not lowered.endswith(".md"):
             return "not markdown"
+        if not is_utf8(rel):
+            return "not utf-8"
         if lowered == self._output:
             return "output"
         if lowered.startswith(self._templates):
@@ -145,6 +147,17 @@ class Layout:
 
 def _hidden(rel: str) -> bool:
     return rel.startswith(".") or "/." in rel
+
+
+def is_utf8(name: str) -> bool:
+    """Whether a name read from the disk was UTF-8 there (else it holds surrogate escapes: a
+    file copied from an old archive, say, which Obsidian cannot open either)."""
+    return name.isascii() or not any("\udc80" <= char <= "\udcff" for char in name)
+
+
+def shown(name: str) -> str:
+    """A name as a message can print it: bytes that are not UTF-8 as `\\xe9`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def discover(root: Path, layout: Layout) -> tuple[list[str], list[ScanWarning]]:
@@ -171,6 +184,17 @@ def discover(root: Path, layout: Layout) -> tuple[list[str], list[ScanWarning]]:
             if entry.name.startswith("."):
                 continue
             try:
+                if not is_utf8(entry.name):
+                    if entry.name.lower().endswith(".md") or entry.is_dir(follow_symlinks=False):
+                        warnings.append(
+                            ScanWarning(
+                                shown(rel),
+                                0,
+                                "the name is not UTF-8, so it is not read (Obsidian cannot open "
+                                "it either): rename it",
+                            )
+                        )
+                    continue
                 if entry.is_symlink():
                     target = os.path.realpath(entry.path)
                     inside = os.path.commonpath([real_root, target]) == real_root

@@ -194,7 +194,6 @@ class Ledger:
         if new is not None:
             self.shares[path] = new
             self._count(new, 1)
-        self._sources.add(path)
 
     def _count(self, part: Share, sign: int) -> None:
         path = part.note.path
@@ -213,6 +212,8 @@ class Ledger:
         for target, participants, on in part.closes:
             _tally(self.closings, target, (participants, on), sign)
             self._sources.add(target)
+        if part.items:  # items to place (or placed: to take back)
+            self._sources.add(path)
         for key in part.items:
             if sign > 0:
                 self.owed.setdefault(key, set()).add(path)

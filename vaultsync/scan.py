@@ -367,14 +367,15 @@ class Vault:
                 outcome.settle(report)
             if outcome.warnings:
                 report.warnings = merge_warnings(report.warnings, outcome.warnings)
-            block = render_block(
-                report,
-                self.config.graph,
-                outcome.keep,
-                record_ticks=self.config.record_ticks,
-                orphans=outcome.orphans,
-                kept=self._kept,
-            )
+            with _bulk():  # the lines it keeps would otherwise set off full collections
+                block = render_block(
+                    report,
+                    self.config.graph,
+                    outcome.keep,
+                    record_ticks=self.config.record_ticks,
+                    orphans=outcome.orphans,
+                    kept=self._kept,
+                )
             text = splice(existing, block, self.config.output)
             changed = text != existing
             # A dry run that would record ticks would change notes and the output.

@@ -168,3 +168,19 @@ def test_lines_kept_between_renders_are_the_lines_a_fresh_render_writes(
             f.id: marks[(number + i) % len(marks)] for i, f in enumerate(report.followups)
         }
         assert render_block(report, ticked=ticked, kept=kept) == render_block(report, ticked=ticked)
+
+
+def test_names_typed_and_deleted_while_watching_are_not_kept() -> None:
+    """Saving a link a letter at a time must not leave every prefix of the name behind."""
+    notes = sample_notes()
+    ledger = Ledger(notes.values(), CONFIG, DAY)
+    owed, readers = set(ledger.owed), set(ledger.readers)
+    path = "Meetings/2026-11-25 New.md"
+    for end in range(1, len("Samantha Rivera") + 1):
+        text = f'---\ndate: 2026-11-20\nreport_back_to: "[[{"Samantha Rivera"[:end]}]]"\n---\n'
+        notes[path] = READER.parse(path, text.encode())
+        ledger.update(notes, DAY, [path])
+    del notes[path]
+    ledger.update(notes, DAY, [path])
+    assert set(ledger.owed) == owed and set(ledger.readers) == readers
+    assert ledger.report() == compute(notes.values(), CONFIG, DAY)

@@ -201,7 +201,10 @@ class Ledger:
             if sign > 0:
                 self.readers.setdefault(name, set()).add(path)
             else:
-                self.readers[name].discard(path)
+                readers = self.readers[name]
+                readers.discard(path)
+                if not readers:
+                    del self.readers[name]
         self.interactions += sign * part.interaction
         for key, day in part.touches:
             _tally(self.contacts, key, day, sign)
@@ -218,7 +221,10 @@ class Ledger:
             if sign > 0:
                 self.owed.setdefault(key, set()).add(path)
             else:
-                self.owed[key].discard(path)
+                owing = self.owed[key]
+                owing.discard(path)
+                if not owing:  # or every name ever typed would stay while watching
+                    del self.owed[key]
         for introducer, person in part.edges:
             _tally(self.edges, (introducer.key, person.key), (introducer, person), sign)
             self._introductions = None
@@ -303,7 +309,7 @@ class Ledger:
             self.people.remove(self.ranks.pop(key))
         if key in self.reconnects:
             self.open.remove(self.reconnects.pop(key))
-        person = self.directory.people.get(key) or self.others.get(key)
+        person = self.others.get(key) or self.directory.people.get(key)
         if person is None:
             return
         days = self.contacts.get(key)

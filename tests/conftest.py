@@ -83,3 +83,16 @@ def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
             return True
         time.sleep(0.02)
     return condition()
+
+
+def utf8(text: str | None) -> bytes | None:
+    """A file's bytes, written as text in a test (bytes that are not UTF-8 as surrogates)."""
+    return None if text is None else text.encode("utf-8", "surrogateescape")
+
+
+def splice_text(existing: str | None, block: str, name: str = "Follow-ups.md") -> str:
+    """`output.splice`, which works on the file's bytes, given and giving text."""
+    from vaultsync.output import splice
+
+    spliced = splice(utf8(existing), block.encode("utf-8", "surrogateescape"), name)
+    return spliced.decode("utf-8", "surrogateescape")

@@ -8,12 +8,12 @@ import itertools
 import re
 
 import pytest
+from conftest import splice_text as splice
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from vaultsync.links import Link, links_in
 from vaultsync.model import FollowUp, Person, PersonRow, Report
-from vaultsync.output import splice
 from vaultsync.render import BEGIN, END, escape_text, link, mermaid_label, one_line, render_block
 
 TODAY = dt.date(2026, 11, 27)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import wait_until
+from conftest import utf8, wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_output import _reference_markers
@@ -115,7 +115,7 @@ def test_find_ticks_between_the_markers_only() -> None:
             "- [x] Mine, below ^vs-0000000002",
         ]
     )
-    ticks = find_ticks(text)
+    ticks = find_ticks(utf8(text))
     assert [(t.id, t.mark, t.line) for t in ticks] == [
         ("vs-aaaaaaaaaa", DONE, 3),
         ("vs-bbbbbbbbbb", DONE, 4),
@@ -138,7 +138,7 @@ def test_find_ticks_between_the_markers_only() -> None:
 def test_no_ticks_where_the_file_would_not_be_rewritten(text: str | None) -> None:
     # A tick recorded now but left in a file vaultsync refuses to write would be recorded
     # again at every scan.
-    assert find_ticks(text) == []
+    assert find_ticks(utf8(text)) == []
 
 
 # -- recording --------------------------------------------------------------------------------
@@ -428,5 +428,5 @@ _FILES = st.one_of(
 @settings(max_examples=1500, deadline=None)
 @given(_FILES)
 def test_ticks_are_found_as_the_line_by_line_reading_found_them(text: str) -> None:
-    found = [(t.id, t.mark, t.line, t.text) for t in find_ticks(text)]
+    found = [(t.id, t.mark, t.line, t.text) for t in find_ticks(utf8(text))]
     assert found == _reference_ticks(text)

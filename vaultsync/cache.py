@@ -289,8 +289,8 @@ def decode_report(data: dict[str, Any]) -> Report:
     )
 
 
-def text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 class ResultCache:
@@ -301,16 +301,16 @@ class ResultCache:
         self.path = cache_file(root, "result")
         self.key = f"{__version__}\n{key}"
 
-    def get(self, output_text: str | None) -> Report | None:
+    def get(self, output: bytes | None) -> Report | None:
         """The cached report, if it was computed under this key and the output file still
         holds exactly what that scan wrote (a ticked box or a hand edit is work to do)."""
-        if output_text is None:
+        if output is None:
             return None
         try:
             data = json.loads(self.path.read_bytes())
             if not _written_under(data, self.key):
                 return None
-            if data["output"] != text_digest(output_text):
+            if data["output"] != digest(output):
                 return None
             return decode_report(data["report"])
         except FileNotFoundError:
@@ -319,11 +319,11 @@ class ResultCache:
             log.debug("ignoring the cached result %s: %s", self.path, exc)
             return None
 
-    def put(self, report: Report, output_text: str) -> None:
+    def put(self, report: Report, output: bytes) -> None:
         data = {
             "format": FORMAT,
             "key": self.key,
-            "output": text_digest(output_text),
+            "output": digest(output),
             "report": encode_report(report),
         }
         _write(self.path, data)

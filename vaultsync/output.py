@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from types import EllipsisType
@@ -19,46 +20,58 @@ class FileChanged(Exception):
 
 
 Span = tuple[int, int]  # a line of the file: where it starts, and where the next one does
+_BEGIN, _END = BEGIN.encode(), END.encode()
+_BOM = "\ufeff".encode()
+_VISIBLE = re.compile(rb"[\x21-\x7e]")  # an ASCII character that is not white space
 
 
-def _marker_lines(text: str, marker: str) -> list[Span]:
+def _marker_lines(data: bytes, marker: bytes) -> list[Span]:
     """Every line that holds `marker` alone (spaces around it allowed, and a BOM before the
-    begin marker: the file may start with it). Only a line feed ends a line in Markdown, not U+2028
-    and the like. Found through the marker itself, not by splitting the file: at 50,000 notes
-    it has tens of thousands of lines, and two lists of them cost 36 MB."""
+    begin marker: the file may start with it). Only a line feed ends a line in Markdown, not
+    U+2028 and the like. Found through the marker itself, not by splitting the file: at 50,000
+    notes it has tens of thousands of lines. The file is handled as bytes, since its text
+    would take four times the memory (📅 makes Python hold every character in 4 bytes); a
+    line found is read as text, so that "spaces" means what `str.strip` says."""
     found = []
-    at = text.find(marker)
+    at = data.find(marker)
     while at >= 0:
-        start = text.rfind("\n", 0, at) + 1
-        stop = text.find("\n", at)
-        end = len(text) if stop < 0 else stop + 1
-        line = text[start:end].strip()
-        if (line.lstrip("\ufeff") if marker == BEGIN else line) == marker:
+        start = data.rfind(b"\n", 0, at) + 1
+        stop = data.find(b"\n", at)
+        end = len(data) if stop < 0 else stop + 1
+        line = data[start:end].decode("utf-8", "surrogateescape").strip()
+        if (line.lstrip("\ufeff") if marker == _BEGIN else line) == marker.decode():
             found.append((start, end))
-        at = text.find(marker, end)
+        at = data.find(marker, end)
     return found
 
 
-def block_span(text: str) -> tuple[Span, Span] | None:
+def block_span(data: bytes) -> tuple[Span, Span] | None:
     """The begin and the end marker lines of the one generated block; None if not exactly one
     pair, in that order."""
-    begins, ends = _marker_lines(text, BEGIN), _marker_lines(text, END)
+    begins, ends = _marker_lines(data, _BEGIN), _marker_lines(data, _END)
     if len(begins) != 1 or len(ends) != 1 or ends[0][0] < begins[0][0]:
         return None
     return begins[0], ends[0]
 
 
-def splice(existing: str | None, block: str, name: str = "Follow-ups.md") -> str:
+def _blank(data: bytes) -> bool:
+    """Whether the file holds only white space, as `str.isspace` sees it."""
+    if _VISIBLE.search(data):
+        return False  # the usual case, told without decoding the file
+    return not data.decode("utf-8", "surrogateescape").strip()
+
+
+def splice(existing: bytes | None, block: bytes, name: str = "Follow-ups.md") -> bytes:
     """`existing` with the block between its markers replaced by `block`.
 
     Everything outside the markers (the marker lines' own line ends included) stays as it
     was. A file that is empty or missing becomes the block alone; a file with text and no
     markers, or with markers out of order, is refused.
     """
-    if existing is None or not existing.strip():
-        return block + "\n"
+    if existing is None or _blank(existing):
+        return block + b"\n"
     span = block_span(existing)
-    if span is None and not _marker_lines(existing, BEGIN) and not _marker_lines(existing, END):
+    if span is None and not _marker_lines(existing, _BEGIN) and not _marker_lines(existing, _END):
         raise RefusedWrite(
             f"{name} has text of yours and no `{BEGIN}` / `{END}` markers, so vaultsync will not "
             "touch it: add the two marker lines where the list should go, or set `output` in "
@@ -71,28 +84,16 @@ def splice(existing: str | None, block: str, name: str = "Follow-ups.md") -> str
         )
     (first, after_first), (last, after_last) = span
     first_line, end_line = existing[first:after_first], existing[last:after_last]
-    newline = "\r\n" if first_line.endswith("\r\n") else "\n"
-    bom = "\ufeff" if first_line.startswith("\ufeff") else ""
-    ending = end_line[len(end_line.rstrip("\r\n")) :]
-    body = block.replace("\n", newline)
+    newline = b"\r\n" if first_line.endswith(b"\r\n") else b"\n"
+    bom = _BOM if first_line.startswith(_BOM) else b""
+    ending = end_line[len(end_line.rstrip(b"\r\n")) :]
+    body = block.replace(b"\n", newline)
     # One copy of a file that may hold megabytes, not one per `+`.
-    return "".join((existing[:first], bom, body, ending, existing[after_last:]))
+    return b"".join((existing[:first], bom, body, ending, existing[after_last:]))
 
 
-def decode(raw: bytes | None) -> str | None:
-    """A file's text; bytes that are not UTF-8 survive, to be written back as they were."""
-    return None if raw is None else raw.decode("utf-8", errors="surrogateescape")
-
-
-def read_text(path: Path) -> str | None:
-    """The file's text, or None when it does not exist."""
-    try:
-        return decode(path.read_bytes())
-    except FileNotFoundError:
-        return None
-
-
-def _current(path: Path) -> bytes | None:
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -100,7 +101,7 @@ def _current(path: Path) -> bytes | None:
 
 
 def write_atomic(
-    path: Path, text: str, *, expected: bytes | EllipsisType | None = ...
+    path: Path, content: bytes | str, *, expected: bytes | EllipsisType | None = ...
 ) -> None:
     """Replace `path` so that a reader sees the old file or the new one, never half of one.
 
@@ -108,7 +109,7 @@ def write_atomic(
     replaced only if it still holds them just before the rename; else FileChanged is raised
     and the file is left as the other writer made it.
     """
-    data = text.encode("utf-8", errors="surrogateescape")
+    data = content if isinstance(content, bytes) else content.encode("utf-8", "surrogateescape")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
     try:
@@ -120,7 +121,7 @@ def write_atomic(
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         except FileNotFoundError:
             os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a new note from other users
-        if expected is not ... and _current(path) != expected:
+        if expected is not ... and read_bytes(path) != expected:
             raise FileChanged(str(path))
         os.replace(tmp, path)
     except BaseException:

@@ -25,7 +25,7 @@ from .cache import RACY_NS, NoteCache, ResultCache
 from .config import Config, load_config
 from .errors import RefusedWrite, UsageError, VaultsyncError
 from .model import Note, Report, ScanWarning, merge_warnings
-from .output import FileChanged, decode, splice, write_atomic
+from .output import FileChanged, splice, write_atomic
 from .vault import Layout, discover, inside
 
 if TYPE_CHECKING:
@@ -167,9 +167,13 @@ class Survey:
 class ScanResult:
     report: Report
     output: Path
-    text: str  # the whole output file as it is (or would be) after this scan
-    changed: bool  # the file differs (or differed, before writing) from `text`
+    data: bytes  # the whole output file as it is (or would be) after this scan
+    changed: bool  # the file differs (or differed, before writing) from `data`
     recorded: list[str] = field(default_factory=list)  # notes its ticks were written into
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", "surrogateescape")
 
 
 class Vault:
@@ -345,7 +349,7 @@ class Vault:
         The output is replaced only if it still holds what was read: a box ticked while
         this ran is not overwritten but read and recorded on the next attempt.
         """
-        from .render import Kept, render_block
+        from .render import Kept, render_bytes
         from .ticks import TickOutcome, apply_ticks, find_ticks
 
         if self._kept is None:
@@ -353,8 +357,7 @@ class Vault:
         recorded: list[str] = []
         output = self.output  # checked once: it resolves symbolic links
         for _ in range(WRITE_ATTEMPTS):
-            before = self._existing(output)
-            existing = decode(before)
+            existing = self._existing(output)
             report = self.report(today)
             ticks = find_ticks(existing)
             outcome = TickOutcome()
@@ -368,7 +371,7 @@ class Vault:
             if outcome.warnings:
                 report.warnings = merge_warnings(report.warnings, outcome.warnings)
             with _bulk():  # the lines it keeps would otherwise set off full collections
-                block = render_block(
+                block = render_bytes(
                     report,
                     self.config.graph,
                     outcome.keep,
@@ -376,16 +379,16 @@ class Vault:
                     orphans=outcome.orphans,
                     kept=self._kept,
                 )
-            text = splice(existing, block, self.config.output)
-            changed = text != existing
+            data = splice(existing, block, self.config.output)
+            changed = data != existing
             # A dry run that would record ticks would change notes and the output.
             result = ScanResult(
-                report, output, text, changed or outcome.pending > 0, sorted(set(recorded))
+                report, output, data, changed or outcome.pending > 0, sorted(set(recorded))
             )
             if not changed or dry_run:
                 return result
             try:
-                write_atomic(output, text, expected=before)
+                write_atomic(output, data, expected=existing)
             except FileChanged:
                 continue
             except OSError as exc:
@@ -413,17 +416,17 @@ def scan(
     survey = vault.survey()
     results = ResultCache(root, vault.result_key(survey, today))
     output = vault.output
-    existing = decode(vault._existing(output))
+    existing = vault._existing(output)
     report = results.get(existing)
     if report is not None and existing is not None:
         return ScanResult(report, output, existing, changed=False)
     vault.load(progress, survey=survey)
     result = vault.write(today, dry_run=dry_run)
-    # Kept only when the output now holds `text` and nothing is left for the next scan to
+    # Kept only when the output now holds `data` and nothing is left for the next scan to
     # do: a tick to record, or a note written by this scan (its stat is newer than the key's).
     from .ticks import find_ticks
 
     on_disk = not result.changed or not dry_run
-    if on_disk and not result.recorded and survey.settled() and not find_ticks(result.text):
-        results.put(result.report, result.text)
+    if on_disk and not result.recorded and survey.settled() and not find_ticks(result.data):
+        results.put(result.report, result.data)
     return result

@@ -25,7 +25,7 @@ from .errors import UsageError
 from .followups import item_id
 from .links import parse_reference
 from .model import FollowUp, Person, Report, ScanWarning
-from .output import block_span, read_text, splice
+from .output import block_span, read_bytes, splice
 from .record import (
     LAST_CONTACT,
     REPORTED_BACK_TO,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 DONE, WONT = "x", "-"
 # In every ticked line; searched for first, as most files have none (no anchor: anchored to
 # line starts, the search takes seven times as long on a file of 4 MB).
-_ANY_MARK = re.compile(r"\[[xX-]\][ \t]")
+_ANY_MARK = re.compile(rb"\[[xX-]\][ \t]")
 _TICKED = re.compile(r"[ \t]*[-*+][ \t]+\[([xX-])\][ \t].*?\^(vs-[0-9a-f]{10})[ \t]*")
 
 
@@ -55,21 +55,23 @@ class Tick:
     text: str  # the line as read, without its line break
 
 
-def find_ticks(text: str | None) -> list[Tick]:
-    """The generated task lines ticked `[x]`, `[X]` or `[-]`, one per id, in file order.
+def find_ticks(data: bytes | None) -> list[Tick]:
+    """The generated task lines ticked `[x]`, `[X]` or `[-]`, one per id, in file order, in
+    the output file's bytes.
 
     Only between one pair of markers: with none, or with broken ones, the file will not be
     rewritten, so a tick recorded now would be recorded again at every scan.
     """
-    if not text or not _ANY_MARK.search(text):
-        return []  # the usual case, found without splitting a file of thousands of lines
-    span = block_span(text)
+    if not data or not _ANY_MARK.search(data):
+        return []  # the usual case, found without reading a file of thousands of lines
+    span = block_span(data)
     if span is None:
         return []
     (_, inside), (after, _) = span
-    first = text.count("\n", 0, inside) + 1  # the line number of the block's first line
+    first = data.count(b"\n", 0, inside) + 1  # the line number of the block's first line
     found: dict[str, Tick] = {}
-    for number, line in enumerate(text[inside:after].split("\n"), first):
+    text = data[inside:after].decode("utf-8", "surrogateescape")
+    for number, line in enumerate(text.split("\n"), first):
         line = line.rstrip("\r")
         match = _TICKED.fullmatch(line)
         if match and match.group(2) not in found:
@@ -329,7 +331,7 @@ def done(
         )
     # Refused before the note is touched, not after: the user must not be told that nothing
     # happened while the note was edited.
-    splice(read_text(vault.output), "", vault.config.output)
+    splice(read_bytes(vault.output), b"", vault.config.output)
     rel = record(vault, f, WONT if wont else DONE, today)
     vault.refresh([rel])
     return DoneResult(f, rel, vault.write(today))

@@ -18,6 +18,10 @@ from vaultsync.render import BEGIN, END, escape_text, link, mermaid_label, one_l
 
 TODAY = dt.date(2026, 11, 27)
 
+
+def render_text(report: Report, graph: bool = True) -> str:
+    return render_block(report, graph).decode("utf-8")
+
 PIECES = [
     "]]", "[[", "[", "]", "|", "%%", "%", "#", "^", "`", "```", "\n", "\r", "\r\n", "\t", "\\",
     "é", "漢字", "🙂", " ", "  ", "a", "Bob", "/", ".", "(", ")", "<", ">", "*", "_", "~", "=",
@@ -240,7 +244,7 @@ def _section(lines: list[str], title: str) -> list[str]:
 @settings(deadline=None)
 @given(reports(), st.booleans())
 def test_render_block_structure(report: Report, graph: bool) -> None:
-    block = render_block(report, graph=graph)
+    block = render_text(report, graph=graph)
     assert "\r" not in block
     lines = block.split("\n")
     assert lines[0] == BEGIN
@@ -272,15 +276,15 @@ def test_render_block_structure(report: Report, graph: bool) -> None:
 @settings(deadline=None)
 @given(reports(), reports())
 def test_rendered_block_splices_again(first: Report, second: Report) -> None:
-    written = splice(None, render_block(first))
+    written = splice(None, render_text(first))
     user = "# My follow-ups\n\n" + written + "\nMy own notes %% hidden %%\n"
-    again = splice(user, render_block(second))
-    assert again == "# My follow-ups\n\n" + render_block(second) + "\n\nMy own notes %% hidden %%\n"
+    again = splice(user, render_text(second))
+    assert again == "# My follow-ups\n\n" + render_text(second) + "\n\nMy own notes %% hidden %%\n"
 
 
 def test_render_block_of_an_empty_report() -> None:
     report = Report(TODAY, [], [], [], [], 0, [])
-    block = render_block(report)
+    block = render_text(report)
     lines = block.split("\n")
     assert lines[0] == BEGIN and lines[-1] == END
     assert not any(line.startswith("## ") for line in lines)
@@ -292,7 +296,7 @@ def test_render_block_hostile_names_example() -> None:
     follow = FollowUp("vs1", "report-back", bob, "Meetings/" + evil + ".md", ["advice"], TODAY,
                       "due", ready=True)
     report = Report(TODAY, [follow], [], [PersonRow(bob, TODAY, 1, 0)], [], 1, [(bob, bob)])
-    lines = render_block(report).split("\n")
+    lines = render_text(report).split("\n")
     assert lines[0] == BEGIN and lines[-1] == END
     assert [line.strip() for line in lines].count(END) == 1
     (task,) = [line for line in lines if line.startswith("- [ ] ")]
@@ -314,7 +318,7 @@ def test_task_line_offers_mailto_only_for_an_email() -> None:
         ],
         [], [], [], 1, [],
     )
-    lines = [line for line in render_block(report).split("\n") if line.startswith("- [ ] ")]
+    lines = [line for line in render_text(report).split("\n") if line.startswith("- [ ] ")]
     assert "mailto:bob@example.com?subject=" in lines[0]
     assert "mailto:" not in lines[1]
 
@@ -325,6 +329,6 @@ def test_mailto_subject_never_breaks_the_line(title: str, email: str) -> None:
     bob = Person("People/Bob.md", "Bob", "People/Bob.md", "Bob", email=email)
     assume(title.strip())
     follow = FollowUp("m1", "report-back", bob, f"Meetings/{title}.md", ["explicit"], TODAY, "due")
-    lines = render_block(Report(TODAY, [follow], [], [], [], 1, [])).split("\n")
+    lines = render_text(Report(TODAY, [follow], [], [], [], 1, [])).split("\n")
     (task,) = [line for line in lines if line.startswith("- [ ] ")]
     assert task.endswith("📅 2026-11-27 ^m1")

@@ -197,21 +197,6 @@ def render_block(
     record_ticks: bool = True,
     orphans: Sequence[str] = (),
     kept: Kept | None = None,
-) -> str:
-    """The generated block, markers included, with `\n` line ends and no trailing newline."""
-    return render_bytes(
-        report, graph, ticked, record_ticks=record_ticks, orphans=orphans, kept=kept
-    ).decode("utf-8", "surrogateescape")
-
-
-def render_bytes(
-    report: Report,
-    graph: bool = True,
-    ticked: Mapping[str, str] | None = None,
-    *,
-    record_ticks: bool = True,
-    orphans: Sequence[str] = (),
-    kept: Kept | None = None,
 ) -> bytes:
     """The generated block in UTF-8, markers included, with `\n` line ends and no trailing
     newline.

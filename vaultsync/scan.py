@@ -349,7 +349,7 @@ class Vault:
         The output is replaced only if it still holds what was read: a box ticked while
         this ran is not overwritten but read and recorded on the next attempt.
         """
-        from .render import Kept, render_bytes
+        from .render import Kept, render_block
         from .ticks import TickOutcome, apply_ticks, find_ticks
 
         if self._kept is None:
@@ -371,7 +371,7 @@ class Vault:
             if outcome.warnings:
                 report.warnings = merge_warnings(report.warnings, outcome.warnings)
             with _bulk():  # the lines it keeps would otherwise set off full collections
-                block = render_bytes(
+                block = render_block(
                     report,
                     self.config.graph,
                     outcome.keep,

@@ -25,7 +25,7 @@ from .cache import RACY_NS, NoteCache, ResultCache
 from .config import Config, load_config
 from .errors import RefusedWrite, UsageError, VaultsyncError
 from .model import Note, Report, ScanWarning, merge_warnings
-from .output import FileChanged, splice, write_atomic
+from .output import FileChanged, read_bytes, splice, write_atomic
 from .vault import Layout, discover, inside
 
 if TYPE_CHECKING:
@@ -331,9 +331,7 @@ class Vault:
 
     def _existing(self, output: Path) -> bytes | None:
         try:
-            return output.read_bytes()
-        except FileNotFoundError:
-            return None
+            return read_bytes(output)
         except OSError as exc:
             raise self._io_error("read", exc) from None
 

@@ -64,16 +64,22 @@ def _first(pair: tuple[tuple[object, ...], T]) -> tuple[object, ...]:
     return pair[0]
 
 
-def _tally(table: dict[K, dict[V, int]], key: K, value: V, sign: int) -> None:
-    """Count one more (or one fewer) note that gives `value` under `key`."""
-    values = table.setdefault(key, {})
-    count = values.get(value, 0) + sign
+def _add(counts: dict[V, int], value: V, sign: int) -> None:
+    """Count one more (or one fewer) note that gives `value`; none left, it is gone."""
+    count = counts.get(value, 0) + sign
     if count:
-        values[value] = count
+        counts[value] = count
     else:
-        del values[value]
-        if not values:
-            del table[key]
+        del counts[value]
+
+
+def _tally(table: dict[K, dict[V, int]], key: K, value: V, sign: int) -> None:
+    """`_add` under `key`; with nothing left under it, the key goes too (or every name ever
+    typed while watching would stay)."""
+    values = table.setdefault(key, {})
+    _add(values, value, sign)
+    if not values:
+        del table[key]
 
 
 def signature(note: Note) -> tuple[object, ...]:
@@ -94,7 +100,7 @@ class Ledger:
         self.notes = {note.path: note for note in sorted(notes, key=lambda n: n.path)}
         self.directory = Directory(self.notes.values(), self.config)
         self.shares: dict[str, Share] = {}
-        self.readers: dict[str, set[str]] = {}  # name looked up -> the notes that did
+        self.readers: dict[str, dict[str, int]] = {}  # name looked up -> the notes that did
         self.interactions = 0
         # The running totals: person key -> day -> how many times they were in touch then;
         self.contacts: dict[str, dict[dt.date, int]] = {}
@@ -102,7 +108,7 @@ class Ledger:
         self.spellings: dict[str, dict[Person, int]] = {}
         self.others: dict[str, Person] = {}
         self.closings: dict[str, dict[Closing, int]] = {}  # note -> the closings sent to it
-        self.owed: dict[str, set[str]] = {}  # person key -> the notes with an item for them
+        self.owed: dict[str, dict[str, int]] = {}  # person key -> notes with an item for them
         self.edges: dict[tuple[str, str], dict[tuple[Person, Person], int]] = {}
         self.warnings: dict[ScanWarning, int] = {}
         # The report's parts, each kept in its order:
@@ -148,7 +154,7 @@ class Ledger:
             # looked up one of its names may now find another note, or another person.
             for note in (old, new):
                 for name in names_of(note) if note is not None else ():
-                    again |= self.readers.get(name, set())
+                    again.update(self.readers.get(name, ()))
             if old is not None:
                 self.directory.remove(path)
                 del self.notes[path]
@@ -198,13 +204,7 @@ class Ledger:
     def _count(self, part: Share, sign: int) -> None:
         path = part.note.path
         for name in part.names:
-            if sign > 0:
-                self.readers.setdefault(name, set()).add(path)
-            else:
-                readers = self.readers[name]
-                readers.discard(path)
-                if not readers:
-                    del self.readers[name]
+            _tally(self.readers, name, path, sign)
         self.interactions += sign * part.interaction
         for key, day in part.touches:
             _tally(self.contacts, key, day, sign)
@@ -218,22 +218,12 @@ class Ledger:
         if part.items:  # items to place (or placed: to take back)
             self._sources.add(path)
         for key in part.items:
-            if sign > 0:
-                self.owed.setdefault(key, set()).add(path)
-            else:
-                owing = self.owed[key]
-                owing.discard(path)
-                if not owing:  # or every name ever typed would stay while watching
-                    del self.owed[key]
+            _tally(self.owed, key, path, sign)
         for introducer, person in part.edges:
             _tally(self.edges, (introducer.key, person.key), (introducer, person), sign)
             self._introductions = None
         for warning in part.warnings:
-            count = self.warnings.get(warning, 0) + sign
-            if count:
-                self.warnings[warning] = count
-            else:
-                del self.warnings[warning]
+            _add(self.warnings, warning, sign)
             self._warnings = None
 
     # -- the report's parts: items and people, redone where the totals moved ----------------
@@ -248,7 +238,7 @@ class Ledger:
                     del self.others[key]
                 else:
                     self.others[key] = shown
-                self._sources |= self.owed.get(key, set())
+                self._sources.update(self.owed.get(key, ()))
                 self._persons.add(key)
                 self._introductions = None
         if len(self._sources) + len(self._persons) > MANY:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import os
 import shutil
@@ -15,7 +16,7 @@ import pytest
 from conftest import SAMPLE_VAULT, TODAY, time_limit
 
 from vaultsync import scan as scan_module
-from vaultsync.scan import PARALLEL_FROM, Vault
+from vaultsync.scan import PARALLEL_FROM, Vault, scan
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +107,31 @@ def test_when_the_second_process_dies_its_half_is_read_by_the_first(
     both, steps = read(big_vault)
     assert by_twos(steps)
     assert both.notes == one.notes
+
+
+
+def test_a_scan_pauses_the_cycle_collector_and_restarts_it(tmp_path: Path) -> None:
+    """Everything a scan builds stays alive until it returns, so the collector is paused
+    (it would walk every note again and again); the caller gets it back, also when stopped."""
+    root = tmp_path / "vault"
+    shutil.copytree(SAMPLE_VAULT, root, ignore=shutil.ignore_patterns("Follow-ups.md"))
+    written: list[bool] = []  # at each collection: whether the scan had written its output
+
+    def collected(phase: str, info: dict[str, int]) -> None:
+        written.append((root / "Follow-ups.md").exists())
+
+    def stop(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    day = dt.date.fromisoformat(TODAY)
+    gc.collect()
+    gc.callbacks.append(collected)
+    try:
+        scan(root, day, use_cache=False)
+        assert gc.isenabled()
+        with pytest.raises(KeyboardInterrupt):
+            scan(root, day, progress=stop, use_cache=False)
+        assert gc.isenabled()
+    finally:
+        gc.callbacks.remove(collected)
+    assert False not in written

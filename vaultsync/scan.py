@@ -407,24 +407,27 @@ def scan(
     use_cache: bool = True,
 ) -> ScanResult:
     """Scan the vault at `root` and bring its Follow-ups.md up to date (unless `dry_run`)."""
-    vault = Vault(root)
-    if not use_cache:
-        vault.load(progress, use_cache=False)
-        return vault.write(today, dry_run=dry_run)
-    survey = vault.survey()
-    results = ResultCache(root, vault.result_key(survey, today))
-    output = vault.output
-    existing = vault._existing(output)
-    report = results.get(existing)
-    if report is not None and existing is not None:
-        return ScanResult(report, output, existing, changed=False)
-    vault.load(progress, survey=survey)
-    result = vault.write(today, dry_run=dry_run)
-    # Kept only when the output now holds `data` and nothing is left for the next scan to
-    # do: a tick to record, or a note written by this scan (its stat is newer than the key's).
-    from .ticks import find_ticks
+    # Everything a scan builds lives until it returns: the cycle collector would walk
+    # the notes, shares and items again and again (0.5 s at 50,000 notes) and free nothing.
+    with _bulk():
+        vault = Vault(root)
+        if not use_cache:
+            vault.load(progress, use_cache=False)
+            return vault.write(today, dry_run=dry_run)
+        survey = vault.survey()
+        results = ResultCache(root, vault.result_key(survey, today))
+        output = vault.output
+        existing = vault._existing(output)
+        report = results.get(existing)
+        if report is not None and existing is not None:
+            return ScanResult(report, output, existing, changed=False)
+        vault.load(progress, survey=survey)
+        result = vault.write(today, dry_run=dry_run)
+        # Kept only when the output now holds `data` and nothing is left for the next scan to
+        # do: a tick to record, or a note written by this scan (its stat is newer than the key's).
+        from .ticks import find_ticks
 
-    on_disk = not result.changed or not dry_run
-    if on_disk and not result.recorded and survey.settled() and not find_ticks(result.data):
-        results.put(result.report, result.data)
-    return result
+        on_disk = not result.changed or not dry_run
+        if on_disk and not result.recorded and survey.settled() and not find_ticks(result.data):
+            results.put(result.report, result.data)
+        return result

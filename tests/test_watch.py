@@ -192,6 +192,26 @@ def test_editor_temp_hidden_and_other_files_wake_nothing(vault: Path) -> None:
         assert quiet_for(watcher) == (0, 1)
 
 
+def test_reading_notes_is_not_an_event(vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening and reading files (the watcher's own reads, a search, a backup) is not even
+    asked of the kernel: the first read of a large vault would make two events a note."""
+    seen: list[str] = []
+    handle = Watcher._on_event
+
+    def spy(self: Watcher, event: Any) -> None:
+        seen.append(event.event_type)
+        handle(self, event)
+
+    monkeypatch.setattr(Watcher, "_on_event", spy)
+    with watching(vault):
+        for _ in range(3):
+            for note in vault.rglob("*.md"):
+                note.read_bytes()
+        in_place(vault / "Meetings" / "2026-11-20 Intro to Zed.md", meeting())
+        assert settles(vault)
+    assert seen and {"opened", "closed_no_write"}.isdisjoint(seen)
+
+
 def test_moves_of_notes(vault: Path) -> None:
     note = vault / "Meetings" / "2026-11-20 Intro to Zed.md"
     note.write_text(meeting(), "utf-8")

@@ -56,7 +56,7 @@ def _read_chunk(root: Path, config: Config, paths: list[str]) -> list[Note]:
 
 def _read_into(send: Connection, root: Path, config: Config, paths: list[str]) -> None:
     """The second process: read `paths` and send the notes back, a part at a time."""
-    with _bulk():
+    with bulk():
         for start in range(0, len(paths), PART):
             send.send(_read_chunk(root, config, paths[start : start + PART]))
     send.close()
@@ -136,7 +136,7 @@ def _second_process(
 
 
 @contextmanager
-def _bulk() -> Iterator[None]:
+def bulk() -> Iterator[None]:
     """Around work that builds many objects that all stay alive (every note, every share):
     the cycle collector would walk them again and again and find nothing to free."""
     enabled = gc.isenabled()
@@ -253,7 +253,7 @@ class Vault:
         self.notes = {}
         self._ledger = None
         self._touched.clear()
-        with _bulk():
+        with bulk():
             self._read_all(survey, cache, progress)
         if cache is not None:
             cache.save(set(survey.paths))
@@ -319,7 +319,7 @@ class Vault:
         from .ledger import Ledger
 
         if self._ledger is None:
-            with _bulk():
+            with bulk():
                 self._ledger = Ledger(self.notes.values(), self.config, today)
         else:
             self._ledger.update(self.notes, today, self._touched)
@@ -368,7 +368,7 @@ class Vault:
                 outcome.settle(report)
             if outcome.warnings:
                 report.warnings = merge_warnings(report.warnings, outcome.warnings)
-            with _bulk():  # the lines it keeps would otherwise set off full collections
+            with bulk():  # the lines it keeps would otherwise set off full collections
                 block = render_block(
                     report,
                     self.config.graph,
@@ -409,7 +409,7 @@ def scan(
     """Scan the vault at `root` and bring its Follow-ups.md up to date (unless `dry_run`)."""
     # Everything a scan builds lives until it returns: the cycle collector would walk
     # the notes, shares and items again and again (0.5 s at 50,000 notes) and free nothing.
-    with _bulk():
+    with bulk():
         vault = Vault(root)
         if not use_cache:
             vault.load(progress, use_cache=False)

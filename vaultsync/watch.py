@@ -34,7 +34,7 @@ from .cache import digest
 from .config import CONFIG_FILE, load_config
 from .errors import VaultsyncError
 from .output import TEMP_PREFIX, read_bytes
-from .scan import Vault
+from .scan import Vault, bulk
 from .vault import Layout
 
 if TYPE_CHECKING:
@@ -217,8 +217,9 @@ class Watcher:
     def _loop(self, observer: BaseObserver) -> None:
         day = self.today()
         self.vault = Vault(self.root)
-        self.vault.load(self._progress)
-        self._write(day, f"scanned {len(self.vault.notes)} notes")
+        with bulk():
+            self.vault.load(self._progress)
+            self._write(day, f"scanned {len(self.vault.notes)} notes")
         _long_lived()
         mode = "polling" if self.polling else "native events"
         log.info("watching %s (%s, quiet period %.2g s)", self.root, mode, self.quiet_period)

@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SAMPLE_VAULT, TODAY
@@ -82,6 +83,24 @@ def result(root: Path, use_cache: bool = True) -> dict[str, object]:
     return report_json(scan(root, DAY, dry_run=True, use_cache=use_cache).report)
 
 
+def cache_lines(root: Path) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """The notes cache file as its header and, by path, [size, mtime_ns, note as data]."""
+    head, *lines = cache_file(root).read_bytes().decode("utf-8").splitlines()
+    notes = {}
+    for line in lines:
+        where, note = line.split("\t")
+        size, mtime_ns, rel = json.loads(where)
+        notes[rel] = [size, mtime_ns, json.loads(note)]
+    return json.loads(head), notes
+
+
+def write_cache_lines(root: Path, head: dict[str, Any], notes: dict[str, list[Any]]) -> None:
+    lines = [json.dumps(head)]
+    for rel, (size, mtime_ns, note) in notes.items():
+        lines.append(json.dumps([size, mtime_ns, rel]) + "\t" + json.dumps(note))
+    cache_file(root).write_text("\n".join(lines) + "\n", "utf-8")
+
+
 def test_warm_scan_answers_like_a_cold_one(tmp_path: Path) -> None:
     root = vault_copy(tmp_path)
     cold = result(root, use_cache=False)
@@ -135,18 +154,55 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(tmp_path: Path, dam
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(damage)
     assert result(root) == expected
-    assert json.loads(path.read_bytes())["format"] == FORMAT
+    assert cache_lines(root)[0]["format"] == FORMAT
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # cut short in the middle of a line
+        lambda data: data.replace(b"\t", b" ", 1),  # a line without its tab
+        lambda data: data.replace(b"\n[", b'\n["x",', 1),  # a line whose place is not a size
+        lambda data: data + b"[1, 2, 3]\t{}\n",  # a path that is not text
+    ],
+    ids=["cut-short", "no-tab", "bad-size", "bad-path"],
+)
+def test_a_damaged_line_makes_the_cache_count_as_empty(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    root = vault_copy(tmp_path)
+    expected = result(root)
+    path = cache_file(root)
+    whole = path.read_bytes()
+    path.write_bytes(damage(whole))
+    assert result(root) == expected
+    assert path.read_bytes() == whole  # written anew, whole
+
+
+def test_written_again_the_cache_keeps_each_unchanged_note_as_it_was(tmp_path: Path) -> None:
+    root = vault_copy(tmp_path)
+    result(root)
+    before = cache_file(root).read_bytes().splitlines()
+    note = root / "Meetings/2026-11-19 Intro call with Jordan Okafor.md"
+    note.write_text(note.read_text(encoding="utf-8").replace("[[Sam Rivera]]", "[[Wei Zhang]]"))
+    os.utime(note, (LONG_AGO + 1, LONG_AGO + 1))  # old enough to be cached again
+    cold = result(root, use_cache=False)
+    assert result(root) == cold
+    after = cache_file(root).read_bytes().splitlines()
+    assert len(after) == len(before)
+    new = [line for line in after if line not in before]
+    assert len(new) == 1 and b"Wei Zhang" in new[0]
+    assert result(root) == cold  # every note from the file written again
 
 
 def test_a_tampered_entry_is_never_trusted(tmp_path: Path) -> None:
     root = vault_copy(tmp_path)
     expected = result(root)
-    path = cache_file(root)
-    data = json.loads(path.read_bytes())
-    for entry in data["notes"].values():
+    head, notes = cache_lines(root)
+    for entry in notes.values():
         entry[2]["tasks"] = "not a list of tasks"
         entry[2]["date"] = 20261120
-    path.write_text(json.dumps(data))
+    write_cache_lines(root, head, notes)
     assert result(root) == expected
 
 
@@ -183,7 +239,7 @@ def test_notes_just_written_are_not_cached(tmp_path: Path) -> None:
     (root / "old.md").write_text("---\ndate: 2026-11-19\nwith: Bob\n---\n")
     os.utime(root / "old.md", (LONG_AGO, LONG_AGO))
     scan(root, DAY, dry_run=True)
-    assert set(json.loads(cache_file(root).read_bytes())["notes"]) == {"old.md"}
+    assert set(cache_lines(root)[1]) == {"old.md"}
 
 
 # The result cache: a scan that finds nothing changed reuses the last report.

@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from types import EllipsisType
 
@@ -101,20 +102,27 @@ def read_bytes(path: Path) -> bytes | None:
 
 
 def write_atomic(
-    path: Path, content: bytes | str, *, expected: bytes | EllipsisType | None = ...
+    path: Path,
+    content: bytes | str | Iterable[bytes | memoryview],
+    *,
+    expected: bytes | EllipsisType | None = ...,
 ) -> None:
     """Replace `path` so that a reader sees the old file or the new one, never half of one.
 
+    `content` may come in parts, written as they come (a large file need not be held whole).
     With `expected` (the bytes it was read as, or None for "did not exist"), the file is
     replaced only if it still holds them just before the rename; else FileChanged is raised
     and the file is left as the other writer made it.
     """
-    data = content if isinstance(content, bytes) else content.encode("utf-8", "surrogateescape")
+    if isinstance(content, str):
+        content = content.encode("utf-8", "surrogateescape")
+    parts = [content] if isinstance(content, bytes) else content
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for part in parts:
+                handle.write(part)
             handle.flush()
             os.fsync(handle.fileno())
         try:

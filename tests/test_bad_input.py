@@ -9,6 +9,7 @@ memory limit and a hang guard, so that a regression fails the test instead of th
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -18,12 +19,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import TODAY
 
+from vaultsync import notes
 from vaultsync.config import Config
 from vaultsync.model import Report
 from vaultsync.notes import NoteReader
@@ -613,6 +617,48 @@ def test_note_replaced_by_a_folder_between_listing_and_reading(tmp_path: Path) -
     (root / rel).mkdir()
     note = NoteReader(config).read(root, rel)
     assert rel in paths and len(note.warnings) == 1 and note.warnings[0].path == rel
+
+
+def test_a_note_larger_than_the_limit_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notes, "MAX_NOTE_BYTES", 100)
+    front = b"---\ndate: 2026-11-21\n---\n"
+    (tmp_path / "fits.md").write_bytes(front + b"x" * (100 - len(front)))
+    (tmp_path / "over.md").write_bytes(front + b"x" * (101 - len(front)))
+    reader = NoteReader(Config())
+    fits, over = reader.read(tmp_path, "fits.md"), reader.read(tmp_path, "over.md")
+    assert not fits.warnings and fits.date == dt.date(2026, 11, 21)
+    assert [w.message for w in over.warnings] == ["larger than 64 MiB; not read"]
+    assert over.date is None
+
+
+@pytest.mark.parametrize("limit", [10_000, 60])
+def test_a_note_still_being_written_is_read_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """Its size is taken before it is read; what was added since is read too, up to the
+    limit. A FIFO stands for it: its size is 0, and its bytes come in parts."""
+    monkeypatch.setattr(notes, "MAX_NOTE_BYTES", limit)
+    text = b'---\ndate: 2026-11-21\nintroduced_by: "[[Eve]]"\n---\nMet Carol.\n'
+    os.mkfifo(tmp_path / "growing.md")
+
+    def write() -> None:
+        with contextlib.suppress(BrokenPipeError), open(tmp_path / "growing.md", "wb") as pipe:
+            for start in range(0, len(text), 7):
+                pipe.write(text[start : start + 7])
+                pipe.flush()
+                time.sleep(0.005)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    note = NoteReader(Config()).read(tmp_path, "growing.md")
+    writer.join(HANG_GUARD)
+    if limit > len(text):
+        assert not note.warnings and note.date == dt.date(2026, 11, 21)
+        assert [link.target for link in note.links["introduced_by"]] == ["Eve"]
+    else:
+        assert [w.message for w in note.warnings] == ["larger than 64 MiB; not read"]
 
 
 # --- unreadable files --------------------------------------------------------------------

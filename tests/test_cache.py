@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLE_VAULT, TODAY
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vaultsync.cache import (
     FORMAT,
@@ -28,7 +30,7 @@ from vaultsync.links import Link
 from vaultsync.model import Note, ScanWarning
 from vaultsync.render import report_json
 from vaultsync.scan import scan
-from vaultsync.tasks import DONE, Task
+from vaultsync.tasks import DONE, OPEN, Task
 
 DAY = dt.date.fromisoformat(TODAY)
 LONG_AGO = 1_700_000_000  # seconds: old enough that no note is "just written"
@@ -67,6 +69,49 @@ def test_every_field_of_a_note_survives_the_cache() -> None:
     for f in dataclasses.fields(Note):
         if f.name != "path":
             assert getattr(note, f.name) != getattr(defaults, f.name), f"set {f.name} above"
+    assert decode(json.loads(json.dumps(encode(note)))) == note
+
+
+text = st.text(max_size=8)
+day = st.none() | st.dates()
+link = st.builds(Link, text, st.booleans())
+links = st.tuples(link) | st.tuples(link, link)
+PATH = "Meetings/2026-11-20 Coffee.md"
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        # Each field may be left at its default, or set, also to a value that is false.
+        optional={
+            "links": st.dictionaries(text, links, max_size=2),
+            "keywords": st.dictionaries(text, st.frozensets(text, max_size=2), max_size=2),
+            "aliases": st.tuples() | st.tuples(text),
+            "name": st.none() | text,
+            "email": st.none() | text,
+            "company": st.none() | text,
+            "cadence_days": st.none() | st.integers(0, 1000),
+            "last_contact": day,
+            "date": day,
+            "report_back_by": day,
+            "reported_back": st.booleans(),
+            "reported_back_on": day,
+            "reported_back_dates": st.dictionaries(link, day, max_size=2),
+            "outcome": st.booleans(),
+            "has_properties": st.booleans(),
+            "tasks": st.tuples()
+            | st.tuples(
+                st.builds(Task, st.integers(0, 99), text, st.sampled_from([OPEN, DONE]), day,
+                          day, st.tuples() | links)
+            ),
+            "lines": st.dictionaries(text, st.integers(0, 99), max_size=2),
+            "warnings": st.lists(st.builds(ScanWarning, st.just(PATH), st.integers(0, 99), text),
+                                 max_size=2),
+        },
+    )
+)
+def test_any_note_survives_the_cache(fields: dict[str, Any]) -> None:
+    note = Note(PATH, **fields)
     assert decode(json.loads(json.dumps(encode(note)))) == note
 
 

@@ -172,8 +172,8 @@ class NoteCache:
     A line per note, `[size, mtime_ns, path]`, a tab, then the note as JSON (JSON escapes
     tabs and line breaks, so neither occurs inside either part), after a first line naming
     the format and key. A note is decoded only when asked for, and an unchanged one is
-    written back as the bytes it was read as: the file of a 50,000-note vault is 26 MB, and
-    as one JSON value it took 170 MB to load or to save.
+    written back as the bytes it was read as: as one JSON value, the cache of 50,000 notes
+    took 170 MB to load or to save.
     """
 
     def __init__(self, root: Path, config: Config) -> None:

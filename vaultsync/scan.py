@@ -421,6 +421,7 @@ def scan(
         report = results.get(existing)
         if report is not None and existing is not None:
             return ScanResult(report, output, existing, changed=False)
+        del existing  # `write` reads it again just before writing (4 MB at 50,000 notes)
         vault.load(progress, survey=survey)
         result = vault.write(today, dry_run=dry_run)
         # Kept only when the output now holds `data` and nothing is left for the next scan to

@@ -109,7 +109,6 @@ def test_when_the_second_process_dies_its_half_is_read_by_the_first(
     assert both.notes == one.notes
 
 
-
 def test_a_scan_pauses_the_cycle_collector_and_restarts_it(tmp_path: Path) -> None:
     """Everything a scan builds stays alive until it returns, so the collector is paused
     (it would walk every note again and again); the caller gets it back, also when stopped."""

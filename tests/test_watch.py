@@ -41,6 +41,7 @@ DAY = dt.date.fromisoformat(TODAY)
 QUIET = 0.1
 TIMEOUT = 15.0
 OUTPUT = "Follow-ups.md"
+LONG_AGO = 1_700_000_000
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -210,6 +211,18 @@ def test_reading_notes_is_not_an_event(vault: Path, monkeypatch: pytest.MonkeyPa
         in_place(vault / "Meetings" / "2026-11-20 Intro to Zed.md", meeting())
         assert settles(vault)
     assert seen and {"opened", "closed_no_write"}.isdisjoint(seen)
+
+
+@pytest.mark.parametrize("polling", [False, True], ids=["native", "polling"])
+def test_a_change_of_permissions_reads_the_note_again(vault: Path, polling: bool) -> None:
+    """A note made readable again (or its times set) changes no byte but must be read."""
+    note = vault / "Meetings" / "2026-10-02 Coffee with Ben Adler.md"
+    with watching(vault, polling=polling, poll_interval=0.1) as watcher:
+        assert quiet_for(watcher, 0.3) == (0, 1)
+        note.chmod(0o600)
+        assert wait_until(lambda: watcher.updates == 1)
+        os.utime(note, (LONG_AGO, LONG_AGO))
+        assert wait_until(lambda: watcher.updates == 2)
 
 
 def test_moves_of_notes(vault: Path) -> None:

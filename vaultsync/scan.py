@@ -140,8 +140,8 @@ def bulk() -> Iterator[None]:
     """Around work that builds many objects that all stay alive (every note, every share):
     the cycle collector would walk them again and again and find nothing to free."""
     enabled = gc.isenabled()
-    gc.disable()
     try:
+        gc.disable()
         yield
     finally:
         if enabled:

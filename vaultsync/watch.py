@@ -396,10 +396,12 @@ class Watcher:
         # are events too: the first scan of 50,000 notes made 100,000 of them, and turning
         # them into Python objects on the observer's thread made that scan 2.5 s slower. A
         # folder is "modified" whenever a file in it is: the file's own event says more.
-        changes = [
-            ev.FileCreatedEvent, ev.DirCreatedEvent, ev.FileModifiedEvent, ev.FileClosedEvent,
-            ev.FileMovedEvent, ev.DirMovedEvent, ev.FileDeletedEvent, ev.DirDeletedEvent,
-        ]  # fmt: skip
+        # Permissions and times (a note made readable again) are "attrib" events in newer
+        # watchdog versions, "modified" ones in older.
+        names = ["FileCreatedEvent", "DirCreatedEvent", "FileModifiedEvent", "FileClosedEvent",
+                 "FileMovedEvent", "DirMovedEvent", "FileDeletedEvent", "DirDeletedEvent",
+                 "FileAttribEvent", "DirAttribEvent"]  # fmt: skip
+        changes = [getattr(ev, name) for name in names if hasattr(ev, name)]
         watcher = self
 
         class Handler(ev.FileSystemEventHandler):

@@ -6,14 +6,17 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
 import shutil
+import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import SAMPLE_VAULT, TODAY
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from vaultsync.cache import (
@@ -79,40 +82,63 @@ links = st.tuples(link) | st.tuples(link, link)
 PATH = "Meetings/2026-11-20 Coffee.md"
 
 
-@given(
-    st.fixed_dictionaries(
-        {},
-        # Each field may be left at its default, or set, also to a value that is false.
-        optional={
-            "links": st.dictionaries(text, links, max_size=2),
-            "keywords": st.dictionaries(text, st.frozensets(text, max_size=2), max_size=2),
-            "aliases": st.tuples() | st.tuples(text),
-            "name": st.none() | text,
-            "email": st.none() | text,
-            "company": st.none() | text,
-            "cadence_days": st.none() | st.integers(0, 1000),
-            "last_contact": day,
-            "date": day,
-            "report_back_by": day,
-            "reported_back": st.booleans(),
-            "reported_back_on": day,
-            "reported_back_dates": st.dictionaries(link, day, max_size=2),
-            "outcome": st.booleans(),
-            "has_properties": st.booleans(),
-            "tasks": st.tuples()
-            | st.tuples(
-                st.builds(Task, st.integers(0, 99), text, st.sampled_from([OPEN, DONE]), day,
-                          day, st.tuples() | links)
-            ),
-            "lines": st.dictionaries(text, st.integers(0, 99), max_size=2),
-            "warnings": st.lists(st.builds(ScanWarning, st.just(PATH), st.integers(0, 99), text),
-                                 max_size=2),
-        },
-    )
+note_fields = st.fixed_dictionaries(
+    {},
+    # Each field may be left at its default, or set, also to a value that is false.
+    optional={
+        "links": st.dictionaries(text, links, max_size=2),
+        "keywords": st.dictionaries(text, st.frozensets(text, max_size=2), max_size=2),
+        "aliases": st.tuples() | st.tuples(text),
+        "name": st.none() | text,
+        "email": st.none() | text,
+        "company": st.none() | text,
+        "cadence_days": st.none() | st.integers(0, 1000),
+        "last_contact": day,
+        "date": day,
+        "report_back_by": day,
+        "reported_back": st.booleans(),
+        "reported_back_on": day,
+        "reported_back_dates": st.dictionaries(link, day, max_size=2),
+        "outcome": st.booleans(),
+        "has_properties": st.booleans(),
+        "tasks": st.tuples()
+        | st.tuples(
+            st.builds(Task, st.integers(0, 99), text, st.sampled_from([OPEN, DONE]), day,
+                      day, st.tuples() | links)
+        ),
+        "lines": st.dictionaries(text, st.integers(0, 99), max_size=2),
+        "warnings": st.lists(st.builds(ScanWarning, st.just(PATH), st.integers(0, 99), text),
+                             max_size=2),
+    },
 )
+
+
+@given(note_fields)
 def test_any_note_survives_the_cache(fields: dict[str, Any]) -> None:
     note = Note(PATH, **fields)
     assert decode(json.loads(json.dumps(encode(note)))) == note
+
+
+@given(note_fields, st.text(min_size=1, max_size=12))
+def test_any_note_at_any_path_survives_the_cache_file(fields: dict[str, Any], rel: str) -> None:
+    """Through the file: written, read back, written again as read beside a new note."""
+    assume(rel not in ("a.md", "b.md"))
+    warnings = [dataclasses.replace(w, path=rel) for w in fields.pop("warnings", [])]
+    note = Note(rel, warnings=warnings, **fields)
+    root = Path(tempfile.gettempdir()) / "any vault"  # only its name counts: no file in it
+    first = NoteCache(root, Config())
+    first.put(rel, 10, 1, note)
+    first.put("a.md", 1, 1, Note("a.md"))
+    first.save({rel, "a.md"})
+    second = NoteCache(root, Config())
+    second.load()
+    assert second.get(rel, 10, 1) == note
+    second.put("b.md", 2, 1, Note("b.md"))
+    second.save({rel, "b.md"})  # `a.md` is gone
+    third = NoteCache(root, Config())
+    third.load()
+    assert third.get(rel, 10, 1) == note
+    assert third.get("b.md", 2, 1) == Note("b.md") and third.get("a.md", 1, 1) is None
 
 
 def vault_copy(tmp_path: Path) -> Path:
@@ -129,21 +155,29 @@ def result(root: Path, use_cache: bool = True) -> dict[str, object]:
 
 
 def cache_lines(root: Path) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """The notes cache file as its header and, by path, [size, mtime_ns, note as data]."""
-    head, *lines = cache_file(root).read_bytes().decode("utf-8").splitlines()
+    return parse_cache(cache_file(root).read_bytes())
+
+
+def parse_cache(data: bytes) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """A notes cache file as its header and, by path, [size, mtime_ns, note as data]."""
+    head, *lines = data.split(b"\n")
+    assert lines.pop() == b""  # every line ends with one
     notes = {}
     for line in lines:
-        where, note = line.split("\t")
-        size, mtime_ns, rel = json.loads(where)
+        where, note = line.split(b"\t")
+        size, mtime_ns, rel, check = json.loads(where)
+        assert zlib.crc32(note) == check
         notes[rel] = [size, mtime_ns, json.loads(note)]
     return json.loads(head), notes
 
 
 def write_cache_lines(root: Path, head: dict[str, Any], notes: dict[str, list[Any]]) -> None:
-    lines = [json.dumps(head)]
+    """A notes cache file as vaultsync writes it, checksums included."""
+    lines = [json.dumps(head).encode()]
     for rel, (size, mtime_ns, note) in notes.items():
-        lines.append(json.dumps([size, mtime_ns, rel]) + "\t" + json.dumps(note))
-    cache_file(root).write_text("\n".join(lines) + "\n", "utf-8")
+        body = json.dumps(note).encode()
+        lines.append(json.dumps([size, mtime_ns, rel, zlib.crc32(body)]).encode() + b"\t" + body)
+    cache_file(root).write_bytes(b"\n".join(lines) + b"\n")
 
 
 def test_warm_scan_answers_like_a_cold_one(tmp_path: Path) -> None:
@@ -207,7 +241,7 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(tmp_path: Path, dam
     [
         lambda data: data[: len(data) // 2],  # cut short in the middle of a line
         lambda data: data.replace(b"\t", b" ", 1),  # a line without its tab
-        lambda data: data.replace(b"\n[", b'\n["x",', 1),  # a line whose place is not a size
+        lambda data: re.sub(rb"\n\[\d+,", b'\n["x",', data, count=1),  # a size that is not one
         lambda data: data + b"[1, 2, 3]\t{}\n",  # a path that is not text
     ],
     ids=["cut-short", "no-tab", "bad-size", "bad-path"],
@@ -222,6 +256,19 @@ def test_a_damaged_line_makes_the_cache_count_as_empty(
     path.write_bytes(damage(whole))
     assert result(root) == expected
     assert path.read_bytes() == whole  # written anew, whole
+
+
+def test_a_line_damaged_inside_its_note_is_not_trusted(tmp_path: Path) -> None:
+    """A line that lost a field still parses (a field left out holds its default): its
+    checksum tells it, and the note is read from its file again."""
+    root = vault_copy(tmp_path)
+    expected = result(root)
+    path = cache_file(root)
+    whole = path.read_bytes()
+    assert b'"reported_back":true,' in whole
+    path.write_bytes(whole.replace(b'"reported_back":true,', b"", 1))
+    assert result(root) == expected
+    assert cache_lines(root) == parse_cache(whole)  # the note read again, and cached again
 
 
 def test_written_again_the_cache_keeps_each_unchanged_note_as_it_was(tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def write_atomic(
     """
     if isinstance(content, str):
         content = content.encode("utf-8", "surrogateescape")
-    parts = [content] if isinstance(content, bytes) else content
+    parts = [content] if isinstance(content, (bytes, bytearray, memoryview)) else content
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
     try:

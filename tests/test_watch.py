@@ -220,9 +220,10 @@ def test_a_change_of_permissions_reads_the_note_again(vault: Path, polling: bool
     with watching(vault, polling=polling, poll_interval=0.1) as watcher:
         assert quiet_for(watcher, 0.3) == (0, 1)
         note.chmod(0o600)
-        assert wait_until(lambda: watcher.updates == 1)
+        assert wait_until(lambda: watcher.updates >= 1)
+        updates = watcher.updates
         os.utime(note, (LONG_AGO, LONG_AGO))
-        assert wait_until(lambda: watcher.updates == 2)
+        assert wait_until(lambda: watcher.updates > updates)
 
 
 def test_moves_of_notes(vault: Path) -> None:

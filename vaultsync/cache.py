@@ -5,8 +5,9 @@ carry them between machines). `NoteCache` keeps every note as read, keyed by its
 size and modification time, the whole file by the vaultsync version and the configuration:
 a scan reads only the notes that changed. `ResultCache` keeps the last report, keyed by all
 of that plus `today`: a scan that finds nothing changed computes nothing. JSON, not pickle:
-a cache file can only hold data, never run code. Anything unexpected in one (damage, another
-version, a hand edit) makes it count as empty; the next scan writes a good one.
+a cache file can only hold data, never run code. Nothing unexpected in one is trusted
+(damage, another version, a hand edit): a damaged note is read from its file again, a
+damaged file counts as empty, and the next scan writes a good one.
 """
 
 from __future__ import annotations

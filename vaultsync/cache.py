@@ -161,10 +161,10 @@ def _written_under(data: Any, key: str) -> bool:
     return bool(data["format"] == FORMAT and data["key"] == key)
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
+def _write(path: Path, content: str | Iterator[bytes | memoryview]) -> None:
     """Write a cache file; one that cannot be written is only a slower next scan."""
     try:
-        write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        write_atomic(path, content)
     except OSError as exc:
         log.debug("cannot write the cache %s: %s", path, exc)
 
@@ -225,10 +225,7 @@ class NoteCache:
         gone = (self._lines.keys() | self._read.keys()) - keep
         if not (self.changed or gone):
             return
-        try:
-            write_atomic(self.path, self._chunks(keep))
-        except OSError as exc:
-            log.debug("cannot write the cache %s: %s", self.path, exc)
+        _write(self.path, self._chunks(keep))
 
     def _chunks(self, keep: set[str]) -> Iterator[bytes | memoryview]:
         yield json.dumps({"format": FORMAT, "key": self.key}).encode() + b"\n"
@@ -386,4 +383,4 @@ class ResultCache:
             "output": digest(output),
             "report": encode_report(report),
         }
-        _write(self.path, data)
+        _write(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))

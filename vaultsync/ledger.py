@@ -12,7 +12,7 @@ they report on, the days each person was in touch, the introductions and the war
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
@@ -35,33 +35,36 @@ class _Ordered(Generic[T]):
     """Values under unique keys, read in key order. A few changes at a time are patched in
     place; after `unsorted()`, the values are sorted once when next read."""
 
-    __slots__ = ("_pairs", "_values")
+    __slots__ = ("_keys", "_sorted", "_values")
 
     def __init__(self) -> None:
         self._values: dict[tuple[object, ...], T] = {}
-        self._pairs: list[tuple[tuple[object, ...], T]] | None = []
+        # The keys in order, and their values beside them: reading is a copy of a list, not
+        # a loop over 20,000 pairs on every report.
+        self._keys: list[tuple[object, ...]] = []
+        self._sorted: list[T] | None = []
 
     def unsorted(self) -> None:
-        self._pairs = None
+        self._sorted = None
 
     def add(self, key: tuple[object, ...], value: T) -> None:
         self._values[key] = value
-        if self._pairs is not None:
-            insort(self._pairs, (key, value))  # keys are unique: values are never compared
+        if self._sorted is not None:
+            at = bisect_left(self._keys, key)
+            self._keys.insert(at, key)
+            self._sorted.insert(at, value)
 
     def remove(self, key: tuple[object, ...]) -> None:
         del self._values[key]
-        if self._pairs is not None:
-            del self._pairs[bisect_left(self._pairs, (key,))]  # `(key,)` sorts just before
+        if self._sorted is not None:
+            at = bisect_left(self._keys, key)
+            del self._keys[at], self._sorted[at]
 
     def values(self) -> list[T]:
-        if self._pairs is None:
-            self._pairs = sorted(self._values.items(), key=_first)
-        return [value for _, value in self._pairs]
-
-
-def _first(pair: tuple[tuple[object, ...], T]) -> tuple[object, ...]:
-    return pair[0]
+        if self._sorted is None:
+            self._keys = sorted(self._values)
+            self._sorted = [self._values[key] for key in self._keys]
+        return self._sorted.copy()
 
 
 def _add(counts: dict[V, int], value: V, sign: int) -> None:

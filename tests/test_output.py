@@ -255,6 +255,36 @@ def test_write_atomic_replaces_content(tmp_path: Path) -> None:
     assert _leftovers(tmp_path, "Follow-ups.md") == []
 
 
+# Several megabytes, as the output of a large vault: compared with what it was read as a
+# part at a time, a change past the first part must still be seen.
+_READ_AS = bytes(range(256)) * 12_000
+
+
+@pytest.mark.parametrize(
+    "meanwhile",
+    [
+        _READ_AS[:2_500_000] + b"!" + _READ_AS[2_500_001:],  # one byte, past the first part
+        _READ_AS + b"\n",  # a line added at the end
+        _READ_AS[:-1],  # the last byte cut off
+        _READ_AS[: 1 << 20],  # exactly the first part
+        b"",
+    ],
+    ids=["one byte", "longer", "shorter", "first part only", "emptied"],
+)
+def test_write_atomic_sees_a_change_anywhere_in_a_large_file(
+    tmp_path: Path, meanwhile: bytes
+) -> None:
+    target = tmp_path / "Follow-ups.md"
+    target.write_bytes(meanwhile)
+    with pytest.raises(output.FileChanged):
+        write_atomic(target, "ours", expected=_READ_AS)
+    assert target.read_bytes() == meanwhile
+    assert _leftovers(tmp_path, "Follow-ups.md") == []
+    target.write_bytes(_READ_AS)
+    write_atomic(target, "ours", expected=_READ_AS)
+    assert target.read_bytes() == b"ours"
+
+
 def test_write_atomic_creates_file_and_folders(tmp_path: Path) -> None:
     target = tmp_path / "Sub" / "Dir" / "Follow-ups.md"
     write_atomic(target, "hello\r\n")

@@ -88,7 +88,7 @@ def splice(existing: bytes | None, block: bytes, name: str = "Follow-ups.md") ->
     newline = b"\r\n" if first_line.endswith(b"\r\n") else b"\n"
     bom = _BOM if first_line.startswith(_BOM) else b""
     ending = end_line[len(end_line.rstrip(b"\r\n")) :]
-    body = block.replace(b"\n", newline)
+    body = block if newline == b"\n" else block.replace(b"\n", newline)  # 4 MB not copied
     # One copy of a file that may hold megabytes, not one per `+`.
     return b"".join((existing[:first], bom, body, ending, existing[after_last:]))
 
@@ -129,10 +129,29 @@ def write_atomic(
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         except FileNotFoundError:
             os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a new note from other users
-        if expected is not ... and read_bytes(path) != expected:
+        if expected is not ... and not _holds(path, expected):
             raise FileChanged(str(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _holds(path: Path, expected: bytes | None) -> bool:
+    """Whether the file holds exactly `expected` (None: it does not exist), compared a part
+    at a time: reading it whole would take another buffer the size of the output."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return expected is None
+    with handle:
+        if expected is None:
+            return False
+        part = memoryview(bytearray(1 << 20))
+        at = 0
+        while count := handle.readinto(part):
+            if not expected.startswith(part[:count], at):
+                return False
+            at += count
+        return at == len(expected)

@@ -170,6 +170,18 @@ def test_lines_kept_between_renders_are_the_lines_a_fresh_render_writes(
         assert render_block(report, ticked=ticked, kept=kept) == render_block(report, ticked=ticked)
 
 
+def test_lines_of_follow_ups_gone_are_let_go() -> None:
+    """Each report built anew has none of the last one's objects: the lines kept must not
+    grow with every render the watcher makes."""
+    notes = sample_notes()
+    kept = Kept()
+    for _ in range(20):
+        report = compute(notes.values(), CONFIG, DAY)
+        render_block(report, kept=kept)
+        used = len(report.followups) + len(report.people)
+        assert len(kept._kept) <= 2 * used + 64
+
+
 def test_names_typed_and_deleted_while_watching_are_not_kept() -> None:
     """Saving a link a letter at a time must not leave every prefix of the name behind."""
     notes = sample_notes()

@@ -125,19 +125,17 @@ class Kept:
     a few lines, not 15,000. Follow-ups and rows are not changed once built. Kept as UTF-8:
     as text, a line with 📅 takes 4 bytes a character."""
 
-    __slots__ = ("_graph", "_kept", "_used")
+    __slots__ = ("_graph", "_kept")
 
     def __init__(self) -> None:
         # id -> (the object, its mark, its line); holding the object keeps its id unique.
         self._kept: dict[int, tuple[object, str, bytes]] = {}
-        self._used: dict[int, tuple[object, str, bytes]] = {}
         self._graph: tuple[tuple[tuple[Person, Person], ...], list[bytes]] = ((), [])
 
     def line(self, of: T, mark: str, make: Callable[[T, str], str]) -> bytes:
         kept = self._kept.get(id(of))
         if kept is None or kept[0] is not of or kept[1] != mark:
-            kept = (of, mark, _utf8(make(of, mark)))
-        self._used[id(of)] = kept
+            kept = self._kept[id(of)] = (of, mark, _utf8(make(of, mark)))
         return kept[2]
 
     def graph(self, introductions: Sequence[tuple[Person, Person]]) -> list[bytes]:
@@ -146,9 +144,12 @@ class Kept:
             self._graph = (pairs, [_utf8(line) for line in graph_lines(pairs)])
         return self._graph[1]
 
-    def rendered(self) -> None:
-        """One render is done: keep only the lines it used."""
-        self._kept, self._used = self._used, {}
+    def rendered(self, *used: Sequence[object]) -> None:
+        """One render is done, of the objects in `used`. Lines of objects gone are let go
+        once they outnumber the rest, not on every render: that would build the table anew
+        on every edit the watcher sees."""
+        if len(self._kept) > 2 * sum(map(len, used)) + 64:
+            self._kept = {id(of): self._kept[id(of)] for group in used for of in group}
 
 
 def section_of(f: FollowUp) -> str:
@@ -247,7 +248,7 @@ def render_block(
     if graph and report.introductions:
         out += [b"", b"## Introductions", *kept.graph(report.introductions)]
     out.append(_utf8(END))
-    kept.rendered()
+    kept.rendered(report.followups, rows)
     return b"\n".join(out)
 
 

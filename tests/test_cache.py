@@ -32,7 +32,7 @@ from vaultsync.config import Config
 from vaultsync.links import Link
 from vaultsync.model import Note, ScanWarning
 from vaultsync.render import report_json
-from vaultsync.scan import scan
+from vaultsync.scan import Vault, scan
 from vaultsync.tasks import DONE, OPEN, Task
 
 DAY = dt.date.fromisoformat(TODAY)
@@ -453,3 +453,25 @@ def test_a_vault_just_written_keeps_no_result(tmp_path: Path) -> None:
     scan(root, DAY)
     assert (root / "Follow-ups.md").exists()
     assert not cache_file(root, "result").exists()
+
+
+def shared_values(vault: Vault) -> list[object]:
+    """Every link and set of kind words the vault's notes hold in their properties (links in
+    tasks are few: a task names the person it reports back to)."""
+    found: list[object] = []
+    for note in vault.notes.values():
+        found += [link for links in note.links.values() for link in links]
+        found += [*note.reported_back_dates, *note.keywords.values()]
+    return found
+
+
+@pytest.mark.parametrize("use_cache", [False, True], ids=["read", "from the cache"])
+def test_a_link_named_in_many_notes_is_kept_once(tmp_path: Path, use_cache: bool) -> None:
+    """At 50,000 notes, 88,000 links name a few thousand notes: each is held once."""
+    root = vault_copy(tmp_path)
+    scan(root, DAY, dry_run=True)  # fills the cache
+    vault = Vault(root)
+    vault.load(use_cache=use_cache)
+    found = shared_values(vault)
+    assert len(set(found)) < len(found)  # the sample names people in several notes
+    assert len({id(value) for value in found}) == len(set(found))

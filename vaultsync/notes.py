@@ -17,7 +17,7 @@ import yaml
 
 from . import frontmatter
 from .config import Config
-from .links import links_in, parse_reference
+from .links import Link, links_in, parse_reference
 from .model import Note, ScanWarning
 from .people import KIND_WORDS
 from .properties import (
@@ -117,6 +117,10 @@ class NoteReader:
         self.config = config
         self.role_of = config.role_of()
         self.tasks = TaskFinder(config.task_phrases)
+        # Each link and set of kind words once: a vault names the same few people and kinds
+        # in note after note (at 50,000 notes, 88,000 links to a few thousand notes).
+        self._links: dict[Link, Link] = {}
+        self._kinds: dict[frozenset[str], frozenset[str]] = {}
 
     def read(self, root: Path, rel: str) -> Note:
         try:
@@ -231,7 +235,8 @@ class NoteReader:
                     dated, on = False, None
                     if role == "reported_back_to":
                         text, dated, on = split_entry(text)
-                    links = parse_reference(text, note.folder)
+                    found_here = parse_reference(text, note.folder)
+                    links = [self._links.setdefault(lk, lk) for lk in found_here]
                     for link in links if dated else ():
                         known = note.reported_back_dates.get(link)
                         # Two closings of one person: the dated one, else the latest, wins.
@@ -271,7 +276,8 @@ class NoteReader:
                 else:
                     words |= keywords(text)
             if words & KIND_WORDS:
-                note.keywords[role] = frozenset(words & KIND_WORDS)
+                kinds = frozenset(words & KIND_WORDS)
+                note.keywords[role] = self._kinds.setdefault(kinds, kinds)
         elif role == "cadence":
             if not is_truthy(value):
                 return

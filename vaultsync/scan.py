@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
     from .ledger import Ledger
-    from .notes import NoteReader
     from .render import Kept
 
 # Reading, computing and rendering are imported where they are used: a scan that finds
@@ -191,12 +189,6 @@ class Vault:
         self._touched: set[str] = set()  # paths read again or dropped since the last report
         self._kept: Kept | None = None  # the output's lines as last rendered
 
-    @cached_property
-    def reader(self) -> NoteReader:
-        from .notes import NoteReader
-
-        return NoteReader(self.config)
-
     @property
     def output(self) -> Path:
         """The output file, refused when a symbolic link would take it out of the vault."""
@@ -284,11 +276,16 @@ class Vault:
 
     def refresh(self, paths: Iterable[str]) -> None:
         """Read these vault-relative paths again: changed, created or deleted notes."""
+        from .notes import NoteReader
+
+        # A reader for these alone: one kept for the watcher's life would keep every link
+        # ever typed in its table of links read (see `NoteReader`).
+        reader = NoteReader(self.config)
         for rel in paths:
             path = self.root / rel
             self._touched.add(rel)
             if self.layout.skip_reason(rel) is None and path.is_file() and not path.is_symlink():
-                self.notes[rel] = self.reader.read(self.root, rel)
+                self.notes[rel] = reader.read(self.root, rel)
             else:
                 self.notes.pop(rel, None)
 

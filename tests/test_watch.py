@@ -436,6 +436,48 @@ def test_a_symbolic_link_is_not_followed(vault: Path, tmp_path: Path) -> None:
         assert "Hidden Person" not in index(vault)
 
 
+def deaf() -> Any:
+    """A real observer that hears nothing within a test (it looks once an hour): as if every
+    event were lost, as inotify loses them in a burst of thousands."""
+    from watchdog.observers.polling import PollingObserver
+
+    return PollingObserver(timeout=3600)
+
+
+def test_changes_whose_events_were_lost_are_found_by_a_walk(
+    vault: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="vaultsync")
+    with watching(vault, observer_factory=deaf, walk_interval=3600) as watcher:
+        in_place(vault / "Meetings" / "2026-11-20 Intro to Zed.md", meeting())
+        (vault / "People" / "Ben Adler.md").unlink()
+        # Copied with its times kept (`cp -p`, `rsync -a`): only its ctime says it changed.
+        note = vault / "Meetings" / "2026-11-19 Intro call with Jordan Okafor.md"
+        text, kept = note.read_text("utf-8"), note.stat()
+        note.write_text(text.replace("[[Sam Rivera]]", "[[Sam Rivere]]"), "utf-8")
+        os.utime(note, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+        time.sleep(1.0)
+        assert "Intro to Zed" not in index(vault)  # nobody heard of it
+        watcher.walk_interval = 0.2
+        # Not `settles`: a scan that takes notes from the cache would trust the kept mtime.
+        fresh = lambda: scan(vault, DAY, dry_run=True, use_cache=False).text  # noqa: E731
+        assert wait_until(lambda: index(vault) == fresh())
+        assert "Intro to Zed" in index(vault) and "Sam Rivere" in index(vault)
+    lines = [r.getMessage() for r in caplog.records if "found by a walk" in r.getMessage()]
+    assert lines and "1 note gone (People/Ben Adler.md)" in lines[0]
+
+
+def test_a_walk_reads_again_no_note_whose_event_was_heard(vault: Path) -> None:
+    with watching(vault, walk_interval=0.2) as watcher:
+        time.sleep(1.0)  # the first walk reads the notes just copied: they may change again
+        for i in range(3):
+            in_place(vault / "Meetings" / f"2026-11-20 Intro {i}.md", meeting(f"Zed {i}"))
+            assert settles(vault)
+        before = watcher.updates
+        time.sleep(2.5)  # ten walks, over the time the notes just written count as recent
+        assert watcher.updates == before
+
+
 def test_the_inotify_limit_says_what_to_do(vault: Path) -> None:
     def exhausted() -> Any:
         raise OSError(errno.ENOSPC, "inotify watch limit reached")

@@ -10,7 +10,8 @@ Watch mode only decides *when* to run the scan pipeline and which notes to read 
   when its bytes change. Its own writes are recognised by their bytes and never acted on.
 
 It also wakes a few times a second to notice a stop request and a new day (overdue counts
-move at midnight), and it survives a failed update by logging it and going on.
+move at midnight), walks the vault every few minutes for changes that sent no event (see
+`_walk`), and survives a failed update by logging it and going on.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .cache import digest
+from .cache import RACY_NS, digest
 from .config import CONFIG_FILE, load_config
 from .errors import VaultsyncError
 from .output import TEMP_PREFIX, read_bytes
 from .scan import Vault, bulk
-from .vault import Layout
+from .vault import Layout, discover
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
@@ -64,6 +65,7 @@ _EDITOR_TEMP = re.compile(
 
 WAKE_SECONDS = 0.25  # how often the loop looks at the stop request and the clock
 MAX_DELAY_SECONDS = 10.0  # a stream of changes that never goes quiet still updates this often
+WALK_SECONDS = 300.0  # how often the vault is walked for changes that sent no event
 RELOADED = "configuration reloaded, every note read again"
 
 
@@ -121,6 +123,7 @@ class Batch:
     folders: set[str] = field(default_factory=set)
     config: bool = False
     output: bool = False
+    walked: bool = False  # the notes were found by a walk of the vault, not by events
 
     def __bool__(self) -> bool:
         return bool(self.notes or self.folders or self.config or self.output)
@@ -155,6 +158,7 @@ class Watcher:
         today: Callable[[], dt.date] = dt.date.today,
         stop_event: threading.Event | None = None,
         poll_interval: float = 1.0,
+        walk_interval: float = WALK_SECONDS,
         observer_factory: Callable[[], BaseObserver] | None = None,
     ) -> None:
         # The real path: inotify would watch a symbolic link to the vault, not the vault.
@@ -164,6 +168,7 @@ class Watcher:
         self.today = today
         self.stop_event = stop_event if stop_event is not None else threading.Event()
         self.poll_interval = poll_interval
+        self.walk_interval = walk_interval
         self._factory = observer_factory
         self.ready = threading.Event()  # set once the first scan is written and events flow
         self.finished = threading.Event()
@@ -175,6 +180,10 @@ class Watcher:
         # 50,000 notes that is 4 MB kept for nothing but this comparison).
         self._written: str | None = None
         self._day: dt.date | None = None
+        # When the vault was last walked (wall clock, to compare with file times; and
+        # monotonic), and the time stamps of recent notes as last read or walked past.
+        self._walked_ns, self._walked_at = 0, 0.0
+        self._stamps: dict[str, int | None] = {}
         self._thread: threading.Thread | None = None
         self._folds_case = folds_case(self.root)
 
@@ -217,6 +226,7 @@ class Watcher:
     def _loop(self, observer: BaseObserver) -> None:
         day = self.today()
         self.vault = Vault(self.root)
+        self._walked_ns, self._walked_at = time.time_ns(), time.monotonic()
         with bulk():
             self.vault.load(self._progress)
             self._write(day, f"scanned {len(self.vault.notes)} notes")
@@ -228,6 +238,8 @@ class Watcher:
             self._check(observer)
             batch = self._collect()
             day = self.today()
+            if not batch and self._walk_due():
+                batch = self._walk()
             if self.stop_event.is_set():
                 break
             if batch or day != self._day:
@@ -302,6 +314,8 @@ class Watcher:
                 if paths:
                     shown = ", ".join(paths[:3]) + (", …" if len(paths) > 3 else "")
                     what.append(f"{len(paths)} note{'s' * (len(paths) != 1)} {verb} ({shown})")
+        if batch.walked:
+            what.append("found by a walk of the vault (their file events were lost)")
         if batch.output:
             what.append(f"{self.vault.config.output} edited")
         if day != self._day:
@@ -332,8 +346,40 @@ class Watcher:
                 keep.append(rel)  # refresh drops it if it is gone, or a symbolic link
             else:
                 vault.drop([rel])
+        if not self.polling:  # taken before reading: a change while it is read shows later
+            self._stamps.update((rel, _stamp(self.root, rel)) for rel in keep)
         vault.refresh(keep)
         return sorted(touched | {p for p in files if p in vault.notes})
+
+    def _walk_due(self) -> bool:
+        # A polling observer walks the vault on every poll already.
+        return not self.polling and time.monotonic() - self._walked_at >= self.walk_interval
+
+    def _walk(self) -> Batch:
+        """The notes that changed since the last walk without an event saying so. Events can
+        be lost: inotify drops them when thousands arrive at once (a `git checkout`, a sync
+        catching up), and a network drive sends none for changes made elsewhere.
+
+        A note is read again when it was created or deleted, or when its time stamp differs
+        from the one it had when last read or walked past, or, if none was kept, is newer
+        than the last walk. A stamp is kept only while it is that new: a change within the
+        same tick of the clock would not show in it. At 50,000 notes a walk takes 0.25 s."""
+        assert self.vault is not None
+        since, stamps = self._walked_ns - RACY_NS, self._stamps
+        self._walked_ns, self._walked_at = time.time_ns(), time.monotonic()
+        recent: dict[str, int | None] = {}
+        paths, _ = discover(self.root, self.vault.layout)
+        batch = Batch(notes=set(paths).symmetric_difference(self.vault.notes), walked=True)
+        for rel in paths:
+            stamp = _stamp(self.root, rel)
+            if stamp is None:
+                continue  # gone since: its own event, or the next walk, tells
+            if (stamps[rel] != stamp) if rel in stamps else (stamp >= since):
+                batch.notes.add(rel)  # `_refresh` keeps its stamp
+            elif stamp >= self._walked_ns - RACY_NS:
+                recent[rel] = stamp
+        self._stamps = recent
+        return batch
 
     def _spelled(self, rel: str, listings: dict[str, set[str]]) -> bool:
         """Whether `rel` exists spelled exactly so: on macOS and Windows, `bob.md` still
@@ -466,6 +512,16 @@ def folds_case(root: Path) -> bool:
             except OSError:
                 return False
     return False
+
+
+def _stamp(root: Path, rel: str) -> int | None:
+    """The newest time stamp of a file: its ctime changes with any change, whatever the tool
+    (`cp -p` and `rsync -a` keep the mtime), but on Windows it is the creation time."""
+    try:
+        stat = os.stat(os.path.join(root, rel))
+    except OSError:
+        return None
+    return max(stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def _ancestors(rel: str) -> list[str]:

@@ -1,9 +1,12 @@
-"""Shared fixtures: the sample vault, the real-world corpus, and a guard against stray threads."""
+"""Shared fixtures: the sample vault, the real-world corpus, a folder `nobody` can enter, and a
+guard against stray threads."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -53,6 +56,23 @@ def private_cache(
     folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
     return folder
+
+
+NOBODY = 65534  # the uid and gid tests drop to when run as root, to meet permissions
+
+
+@pytest.fixture
+def world_readable_dir() -> Iterator[Path]:
+    """A folder that `nobody` can enter (pytest's tmp_path is private to its user)."""
+    folder = Path(tempfile.mkdtemp(prefix="vaultsync-unreadable-", dir="/tmp"))
+    os.chmod(folder, 0o755)
+    try:
+        yield folder
+    finally:
+        for path in folder.rglob("*"):
+            if not path.is_symlink():
+                os.chmod(path, 0o755)
+        shutil.rmtree(folder)
 
 
 class TookTooLong(Exception):

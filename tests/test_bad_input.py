@@ -15,17 +15,14 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TODAY
+from conftest import NOBODY, TODAY
 
 from vaultsync import notes
 from vaultsync.config import Config
@@ -663,7 +660,6 @@ def test_a_note_still_being_written_is_read_to_its_end(
 
 # --- unreadable files --------------------------------------------------------------------
 
-NOBODY = 65534
 # Runs `vaultsync scan` once as root (output thrown away; --dry-run writes nothing) so that
 # every module the run needs is imported while the interpreter's files are still readable
 # (it may live under a folder only root can enter), then drops to nobody for good and runs
@@ -683,20 +679,6 @@ os.setuid({NOBODY})
 assert os.getuid() == os.geteuid() == {NOBODY}
 app(args, prog_name="vaultsync")
 """
-
-
-@pytest.fixture
-def world_readable_dir() -> Iterator[Path]:
-    """A folder that `nobody` can enter (pytest's tmp_path is private to its user)."""
-    folder = Path(tempfile.mkdtemp(prefix="vaultsync-unreadable-", dir="/tmp"))
-    os.chmod(folder, 0o755)
-    try:
-        yield folder
-    finally:
-        for path in folder.rglob("*"):
-            if not path.is_symlink():
-                os.chmod(path, 0o755)
-        shutil.rmtree(folder)
 
 
 def unreadable_vault(base: Path) -> Path:

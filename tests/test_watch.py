@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_VAULT, TODAY, wait_until
+from conftest import NOBODY, SAMPLE_VAULT, TODAY, wait_until
 
 from vaultsync.errors import VaultsyncError
 from vaultsync.render import BEGIN, END
 from vaultsync.scan import scan
-from vaultsync.watch import Watcher
+from vaultsync.watch import RELOADED, Watcher
 
 DAY = dt.date.fromisoformat(TODAY)
 QUIET = 0.1
@@ -468,14 +468,97 @@ def test_changes_whose_events_were_lost_are_found_by_a_walk(
 
 
 def test_a_walk_reads_again_no_note_whose_event_was_heard(vault: Path) -> None:
+    time.sleep(0.1)  # past the tick of the notes just copied: the first scan vouches for them
     with watching(vault, walk_interval=0.2) as watcher:
-        time.sleep(1.0)  # the first walk reads the notes just copied: they may change again
+        assert quiet_for(watcher)[0] == 0  # five walks
         for i in range(3):
             in_place(vault / "Meetings" / f"2026-11-20 Intro {i}.md", meeting(f"Zed {i}"))
             assert settles(vault)
         before = watcher.updates
         time.sleep(2.5)  # ten walks, over the time the notes just written count as recent
         assert watcher.updates == before
+
+
+def test_notes_read_for_a_folder_or_a_configuration_are_not_lost_to_a_walk(
+    vault: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever made a note be read (its own event, its folder's, a new configuration), the
+    walk knows it was read as it is now, and finds nothing lost."""
+    caplog.set_level(logging.INFO, logger="vaultsync")
+    trips = tmp_path / "Trips"
+    trips.mkdir()
+    (trips / "2026-11-20 Intro to Zed.md").write_text(meeting(), "utf-8")
+    with watching(vault, walk_interval=0.2) as watcher:
+        os.rename(trips, vault / "Trips")  # the rename moves the notes' ctime: it is new
+        assert wait_until(lambda: "Intro to Zed" in index(vault))
+        assert quiet_for(watcher, 0.5) == quiet_for(watcher, 1.0)  # five walks
+        (vault / ".vaultsync.toml").write_text("horizon_days = 30\n", "utf-8")
+        assert wait_until(lambda: RELOADED in caplog.text)
+        assert settles(vault)
+        assert quiet_for(watcher, 0.5) == quiet_for(watcher, 1.0)
+    assert "found by a walk" not in caplog.text
+
+
+# Runs a watcher as nobody, deaf, walking the vault ten times a second, after one scan as
+# root has imported every module it needs (see test_bad_input.py). Each line on its input
+# says that the test locked a folder; it answers with the updates made in the second after.
+WALK_AS_NOBODY = f"""
+import datetime as dt, os, sys, threading, time
+from pathlib import Path
+from watchdog.observers.polling import PollingObserver
+from vaultsync.scan import scan
+from vaultsync.watch import RELOADED, Watcher
+root, day = Path(sys.argv[1]), dt.date.fromisoformat("{TODAY}")
+scan(root, day, dry_run=True, use_cache=False)
+os.setgroups([])
+os.setgid({NOBODY})
+os.setuid({NOBODY})
+watcher = Watcher(root, walk_interval=0.1, today=lambda: day,
+                  observer_factory=lambda: PollingObserver(timeout=3600))
+thread = threading.Thread(target=watcher.run)
+thread.start()
+print("ready" if watcher.ready.wait(30) else "not ready", flush=True)
+for line in sys.stdin:
+    before = watcher.updates
+    time.sleep(1.0)
+    print(watcher.updates - before, flush=True)
+watcher.stop()
+thread.join(10)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping to uid 65534 needs root")
+def test_a_folder_the_walk_cannot_list_keeps_its_notes(world_readable_dir: Path) -> None:
+    """A network drive that fails for a moment has not lost the notes: the output keeps them
+    rather than flap, for a folder (`People`) or for the whole vault."""
+    root = world_readable_dir / "vault"
+    shutil.copytree(SAMPLE_VAULT, root, ignore=shutil.ignore_patterns(OUTPUT))
+    cache = world_readable_dir / "cache"
+    cache.mkdir()
+    for path in [root, cache, *root.rglob("*"), *cache.rglob("*")]:
+        os.chown(path, NOBODY, NOBODY)
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    with subprocess.Popen(
+        [sys.executable, "-c", WALK_AS_NOBODY, str(root)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, cwd="/", env=env,
+    ) as proc:  # fmt: skip
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            assert proc.stdout.readline() == "ready\n"
+            written = (root / OUTPUT).read_bytes()
+            answers = []
+            for folder in (root / "People", root):
+                folder.chmod(0)
+                proc.stdin.write("locked\n")
+                proc.stdin.flush()
+                answers.append(proc.stdout.readline())
+            proc.stdin.close()
+            assert proc.wait(TIMEOUT) == 0, proc.stderr.read() if proc.stderr else ""
+        finally:
+            proc.kill()
+    assert answers == ["0\n", "0\n"]
+    assert (root / OUTPUT).read_bytes() == written
 
 
 def test_the_inotify_limit_says_what_to_do(vault: Path) -> None:

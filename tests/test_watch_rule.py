@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vaultsync.scan import UNSURE, stamp
 from vaultsync.vault import Layout, glob_regex
 from vaultsync.watch import classify, is_editor_temp
 
@@ -126,3 +127,24 @@ def test_the_ignore_patterns_match_as_one_what_each_matches(
     )
     folder = one_of or any(glob_regex(p).fullmatch(rel + "/") for p in patterns)
     assert layout.skips_folder(rel) == (folder or rel.startswith(".") or "/." in rel)
+
+
+SECOND = 1_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("mtime", "ctime", "now", "expected"),
+    [
+        (5 * SECOND + 7, 5 * SECOND + 7, 5 * SECOND + 7 + 30_000_000, 5 * SECOND + 7),
+        (5 * SECOND + 7, 5 * SECOND + 7, 5 * SECOND + 7 + 10_000_000, UNSURE),  # same tick
+        (5 * SECOND, 5 * SECOND, 6 * SECOND + 900_000_000, UNSURE),  # FAT's two-second tick
+        (5 * SECOND, 5 * SECOND, 7 * SECOND, 5 * SECOND),  # whole seconds, long past
+        (5 * SECOND, 9 * SECOND + 7, 20 * SECOND, 9 * SECOND + 7),  # `cp -p` kept the mtime
+        (9 * SECOND + 7, 5 * SECOND, 20 * SECOND, 9 * SECOND + 7),  # Windows: creation time
+        (5 * SECOND, 5 * SECOND, 4 * SECOND, UNSURE),  # the disk's clock is ahead of ours
+    ],
+)
+def test_a_time_stamp_vouches_for_a_note_once_its_tick_is_past(
+    mtime: int, ctime: int, now: int, expected: int
+) -> None:
+    assert stamp(mtime, ctime, now) == expected

@@ -12,6 +12,7 @@ import gc
 import hashlib
 import logging
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +43,7 @@ Progress = Callable[[int, int], None]  # (notes read, notes found)
 PARALLEL_FROM = 2000  # notes to read: fewer are read faster than a second process starts
 PART = 500  # notes the second process sends back at once
 WRITE_ATTEMPTS = 3  # times the output is computed again because it changed while we wrote
+UNSURE = -1  # a time stamp that cannot vouch for the note as read (see `stamp`)
 
 
 def _read_chunk(root: Path, config: Config, paths: list[str]) -> list[Note]:
@@ -146,6 +148,17 @@ def bulk() -> Iterator[None]:
             gc.enable()
 
 
+def stamp(mtime_ns: int, ctime_ns: int, now_ns: int) -> int:
+    """What says a note is as it was when read at `now_ns`: its newest time stamp (the ctime
+    moves with any change, even one that keeps the mtime as `cp -p` and `rsync -a` do; on
+    Windows it is the creation time). A change within the same tick of the disk's clock would
+    not move it, so it is UNSURE while that tick may last: two seconds where the clock counts
+    whole seconds (FAT, HFS+, ext3), a few milliseconds elsewhere."""
+    newest = max(mtime_ns, ctime_ns)
+    tick = RACY_NS if newest % 1_000_000_000 == 0 else 20_000_000
+    return UNSURE if now_ns - newest < tick else newest
+
+
 @dataclass(slots=True)
 class Survey:
     """A vault's notes as found on disk just now, each with its size and modification time."""
@@ -154,6 +167,7 @@ class Survey:
     stats: dict[str, tuple[int, int]]  # path -> (size, mtime_ns); absent if it cannot be read
     warnings: list[ScanWarning]
     taken_ns: int
+    stamps: dict[str, int] = field(default_factory=dict)  # path -> `stamp`, if asked for
 
     def settled(self) -> bool:
         """Whether no note changed so recently that it may change again within its mtime."""
@@ -177,7 +191,7 @@ class ScanResult:
 class Vault:
     """A vault's notes as last read, with the configuration they were read under."""
 
-    def __init__(self, root: Path, config: Config | None = None) -> None:
+    def __init__(self, root: Path, config: Config | None = None, *, stamps: bool = False) -> None:
         if not root.is_dir():
             raise UsageError(f"{root} is not a folder: give the path of your vault")
         self.root = root
@@ -188,6 +202,9 @@ class Vault:
         self._ledger: Ledger | None = None
         self._touched: set[str] = set()  # paths read again or dropped since the last report
         self._kept: Kept | None = None  # the output's lines as last rendered
+        # With `stamps`, each note's `stamp` as it was read: a watcher walking the vault for
+        # changes it heard nothing of compares them with the disk's.
+        self.stamps: dict[str, int] | None = {} if stamps else None
 
     @property
     def output(self) -> Path:
@@ -201,18 +218,22 @@ class Vault:
         return path
 
     def survey(self, *, stats: bool = True) -> Survey:
-        """Which notes the vault has now (and, with `stats`, their sizes and mtimes)."""
-        taken = time.time_ns()
+        """Which notes the vault has now (and, with `stats`, their sizes and mtimes, and
+        their stamps if this vault keeps them)."""
+        taken = time.time_ns()  # before any note is read, as `stamp` needs
         paths, warnings = discover(self.root, self.layout)
         found: dict[str, tuple[int, int]] = {}
+        stamps: dict[str, int] = {}
         prefix = os.path.join(self.root, "")
-        for rel in paths if stats else ():
+        for rel in paths if stats or self.stamps is not None else ():
             try:
-                stat = os.stat(prefix + rel)
+                st = os.stat(prefix + rel)
             except OSError:
                 continue  # reading it says what is wrong
-            found[rel] = (stat.st_size, stat.st_mtime_ns)
-        return Survey(paths, found, warnings, taken)
+            found[rel] = (st.st_size, st.st_mtime_ns)
+            if self.stamps is not None:
+                stamps[rel] = stamp(st.st_mtime_ns, st.st_ctime_ns, taken)
+        return Survey(paths, found, warnings, taken, stamps)
 
     def result_key(self, survey: Survey, today: dt.date) -> str:
         """Names everything a report is a function of: the configuration, the layout, today,
@@ -239,6 +260,8 @@ class Vault:
         if survey is None:
             survey = self.survey(stats=use_cache)
         self.discovery_warnings = survey.warnings
+        if self.stamps is not None:
+            self.stamps = survey.stamps
         cache = NoteCache(self.root, self.config) if use_cache else None
         if cache is not None:
             cache.load()
@@ -282,18 +305,27 @@ class Vault:
         # ever typed in its table of links read (see `NoteReader`).
         reader = NoteReader(self.config)
         for rel in paths:
-            path = self.root / rel
             self._touched.add(rel)
-            if self.layout.skip_reason(rel) is None and path.is_file() and not path.is_symlink():
-                self.notes[rel] = reader.read(self.root, rel)
-            else:
-                self.notes.pop(rel, None)
+            try:  # a note is a regular file, not a symbolic link to one
+                st = os.lstat(self.root / rel) if self.layout.skip_reason(rel) is None else None
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode):
+                self.drop([rel])
+                continue
+            # Taken before reading: a change while it is read shows in the next walk.
+            stamped = stamp(st.st_mtime_ns, st.st_ctime_ns, time.time_ns())
+            self.notes[rel] = reader.read(self.root, rel)
+            if self.stamps is not None:
+                self.stamps[rel] = stamped
 
     def drop(self, paths: Iterable[str]) -> None:
         """Forget these notes without looking at the disk (the watcher knows they are gone)."""
         for rel in paths:
             self._touched.add(rel)
             self.notes.pop(rel, None)
+            if self.stamps is not None:
+                self.stamps.pop(rel, None)
 
     def refresh_folder(self, folder: str) -> list[str]:
         """Bring the notes under vault-relative `folder` in line with the disk, after the folder

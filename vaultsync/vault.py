@@ -17,6 +17,7 @@ from pathlib import Path
 from .config import Config
 from .model import ScanWarning
 
+UNLISTED = "cannot list this folder"  # how a discovery warning begins for such a folder
 _CONFLICT = re.compile(
     r"( \(conflict .*\)| \(conflicted copy .*\)|conflicted copy|\.sync-conflict-)",
     re.IGNORECASE,
@@ -176,7 +177,7 @@ def discover(root: Path, layout: Layout) -> tuple[list[str], list[ScanWarning]]:
             entries = list(os.scandir(os.path.join(root, folder)))
         except OSError as exc:
             warnings.append(
-                ScanWarning(folder or ".", 0, f"cannot list this folder: {exc.strerror}")
+                ScanWarning(folder or ".", 0, f"{UNLISTED}: {exc.strerror}")
             )
             continue
         for entry in entries:

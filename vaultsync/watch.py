@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .cache import RACY_NS, digest
+from .cache import digest
 from .config import CONFIG_FILE, load_config
 from .errors import VaultsyncError
 from .output import TEMP_PREFIX, read_bytes
-from .scan import Vault, bulk
-from .vault import Layout, discover
+from .scan import UNSURE, Vault, bulk
+from .vault import UNLISTED, Layout, discover
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
@@ -123,7 +123,7 @@ class Batch:
     folders: set[str] = field(default_factory=set)
     config: bool = False
     output: bool = False
-    walked: bool = False  # the notes were found by a walk of the vault, not by events
+    lost: bool = False  # a walk of the vault found changes that sent no event
 
     def __bool__(self) -> bool:
         return bool(self.notes or self.folders or self.config or self.output)
@@ -180,10 +180,7 @@ class Watcher:
         # 50,000 notes that is 4 MB kept for nothing but this comparison).
         self._written: str | None = None
         self._day: dt.date | None = None
-        # When the vault was last walked (wall clock, to compare with file times; and
-        # monotonic), and the time stamps of recent notes as last read or walked past.
-        self._walked_ns, self._walked_at = 0, 0.0
-        self._stamps: dict[str, int | None] = {}
+        self._walked_at = 0.0  # when the vault was last walked (monotonic)
         self._thread: threading.Thread | None = None
         self._folds_case = folds_case(self.root)
 
@@ -225,8 +222,8 @@ class Watcher:
 
     def _loop(self, observer: BaseObserver) -> None:
         day = self.today()
-        self.vault = Vault(self.root)
-        self._walked_ns, self._walked_at = time.time_ns(), time.monotonic()
+        self.vault = Vault(self.root, stamps=not self.polling)
+        self._walked_at = time.monotonic()
         with bulk():
             self.vault.load(self._progress)
             self._write(day, f"scanned {len(self.vault.notes)} notes")
@@ -238,20 +235,20 @@ class Watcher:
             self._check(observer)
             batch = self._collect()
             day = self.today()
-            if not batch and self._walk_due():
-                batch = self._walk()
             if self.stop_event.is_set():
                 break
-            if batch or day != self._day:
-                self.updates += 1
-                try:
+            try:
+                if not batch and self._walk_due():
+                    batch = self._walk()
+                if batch or day != self._day:
+                    self.updates += 1
                     self._apply(batch, day)
-                except _Stopped:
-                    raise
-                except VaultsyncError as exc:
-                    log.error("update failed: %s; still watching", exc)
-                except Exception:  # one bad update must not end days of watching
-                    log.exception("update failed; still watching")
+            except _Stopped:
+                raise
+            except VaultsyncError as exc:
+                log.error("update failed: %s; still watching", exc)
+            except Exception:  # one bad update must not end days of watching
+                log.exception("update failed; still watching")
 
     def _collect(self) -> Batch:
         """The changes of one burst: wait for the first, then until none came for the quiet
@@ -314,7 +311,7 @@ class Watcher:
                 if paths:
                     shown = ", ".join(paths[:3]) + (", …" if len(paths) > 3 else "")
                     what.append(f"{len(paths)} note{'s' * (len(paths) != 1)} {verb} ({shown})")
-        if batch.walked:
+        if batch.lost:
             what.append("found by a walk of the vault (their file events were lost)")
         if batch.output:
             what.append(f"{self.vault.config.output} edited")
@@ -346,8 +343,6 @@ class Watcher:
                 keep.append(rel)  # refresh drops it if it is gone, or a symbolic link
             else:
                 vault.drop([rel])
-        if not self.polling:  # taken before reading: a change while it is read shows later
-            self._stamps.update((rel, _stamp(self.root, rel)) for rel in keep)
         vault.refresh(keep)
         return sorted(touched | {p for p in files if p in vault.notes})
 
@@ -356,30 +351,40 @@ class Watcher:
         return not self.polling and time.monotonic() - self._walked_at >= self.walk_interval
 
     def _walk(self) -> Batch:
-        """The notes that changed since the last walk without an event saying so. Events can
-        be lost: inotify drops them when thousands arrive at once (a `git checkout`, a sync
-        catching up), and a network drive sends none for changes made elsewhere.
+        """The notes that changed without an event saying so. Events can be lost: inotify
+        drops them when thousands arrive at once (a `git checkout`, a sync catching up), and
+        a network drive sends none for changes made elsewhere.
 
-        A note is read again when it was created or deleted, or when its time stamp differs
-        from the one it had when last read or walked past, or, if none was kept, is newer
-        than the last walk. A stamp is kept only while it is that new: a change within the
-        same tick of the clock would not show in it. At 50,000 notes a walk takes 0.25 s."""
-        assert self.vault is not None
-        since, stamps = self._walked_ns - RACY_NS, self._stamps
-        self._walked_ns, self._walked_at = time.time_ns(), time.monotonic()
-        recent: dict[str, int | None] = {}
-        paths, _ = discover(self.root, self.vault.layout)
-        batch = Batch(notes=set(paths).symmetric_difference(self.vault.notes), walked=True)
+        A note is read again when it was created or deleted, or when its time stamp is not
+        the one it had when last read (each note's own: the disk's clock need not agree with
+        ours), or that one was UNSURE. Notes under a folder that could not be listed are
+        kept as they are: a network drive that fails for a moment has not lost them. At
+        50,000 notes a walk takes 0.25 s."""
+        vault = self.vault
+        assert vault is not None and vault.stamps is not None
+        self._walked_at = time.monotonic()
+        paths, warnings = discover(self.root, vault.layout)
+        unlisted = [w.path for w in warnings if w.message.startswith(UNLISTED)]
+        if "." in unlisted:
+            return Batch()
+        found = set(paths)
+        gone = {rel for rel in vault.notes if rel not in found}
+        if unlisted:
+            gone = {rel for rel in gone if not any(a in unlisted for a in _ancestors(rel))}
+        changed: set[str] = set()
+        unsure: set[str] = set()
+        prefix, stamps = os.path.join(self.root, ""), vault.stamps
         for rel in paths:
-            stamp = _stamp(self.root, rel)
-            if stamp is None:
+            try:
+                st = os.stat(prefix + rel)
+            except OSError:
                 continue  # gone since: its own event, or the next walk, tells
-            if (stamps[rel] != stamp) if rel in stamps else (stamp >= since):
-                batch.notes.add(rel)  # `_refresh` keeps its stamp
-            elif stamp >= self._walked_ns - RACY_NS:
-                recent[rel] = stamp
-        self._stamps = recent
-        return batch
+            was = stamps.get(rel)
+            if was is None or was == UNSURE:
+                (unsure if rel in vault.notes else changed).add(rel)
+            elif was != max(st.st_mtime_ns, st.st_ctime_ns):
+                changed.add(rel)
+        return Batch(notes=changed | unsure | gone, lost=bool(changed or gone))
 
     def _spelled(self, rel: str, listings: dict[str, set[str]]) -> bool:
         """Whether `rel` exists spelled exactly so: on macOS and Windows, `bob.md` still
@@ -408,7 +413,7 @@ class Watcher:
             return "configuration has errors, kept the last good one"
         if config == self.vault.config and Layout.of(self.root, config) == self.vault.layout:
             return "configuration unchanged"
-        vault = Vault(self.root, config)
+        vault = Vault(self.root, config, stamps=not self.polling)
         vault.load(self._progress)
         if vault.config.output != self.vault.config.output:
             self._written = None
@@ -512,16 +517,6 @@ def folds_case(root: Path) -> bool:
             except OSError:
                 return False
     return False
-
-
-def _stamp(root: Path, rel: str) -> int | None:
-    """The newest time stamp of a file: its ctime changes with any change, whatever the tool
-    (`cp -p` and `rsync -a` keep the mtime), but on Windows it is the creation time."""
-    try:
-        stat = os.stat(os.path.join(root, rel))
-    except OSError:
-        return None
-    return max(stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def _ancestors(rel: str) -> list[str]:

@@ -724,6 +724,52 @@ def test_unreadable_note_as_nobody(world_readable_dir: Path) -> None:
     assert not (root / "Follow-ups.md").exists()
 
 
+# Reads a vault as nobody, as the watcher does, then reads some of its notes again.
+DROP_AND_REFRESH = f"""
+import datetime as dt, json, os, sys
+from pathlib import Path
+from vaultsync.scan import UNSURE, Vault, scan
+root, paths = Path(sys.argv[1]), sys.argv[2:]
+scan(root, dt.date.fromisoformat("{TODAY}"), dry_run=True, use_cache=False)
+os.setgroups([])
+os.setgid({NOBODY})
+os.setuid({NOBODY})
+vault = Vault(root, stamps=True)
+vault.load(use_cache=False)
+seen = []
+for _ in range(2):
+    for rel in paths:
+        note = vault.notes.get(rel)
+        seen.append([note and [w.message for w in note.warnings], vault.stamps.get(rel) == UNSURE])
+    vault.refresh(paths)
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason=NOT_ROOT)
+def test_a_note_refused_is_kept_with_a_warning_and_tried_again(world_readable_dir: Path) -> None:
+    """Under watch, a note the system refuses (or a disk error) is not a deleted note: it is
+    kept with the warning a scan gives, and its time stamp does not vouch for it, so the
+    watcher's next walk tries it again."""
+    root = make_vault(world_readable_dir / "vault")
+    # One in a folder that can be listed but not entered, one that cannot be opened.
+    paths = ["Half-open/2026-11-22 Inside.md", "Meetings/2026-11-22 Secret.md"]
+    (root / "Half-open").mkdir()
+    for rel in paths:
+        (root / rel).write_text('---\nintroduced_by: "[[Eve]]"\n---\n', "utf-8")
+    for path in [root, *root.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    os.chmod(root / "Half-open", 0o644)
+    os.chmod(root / paths[1], 0o000)
+    run = subprocess.run(
+        [sys.executable, "-c", DROP_AND_REFRESH, str(root), *paths],
+        capture_output=True, text=True, timeout=HANG_GUARD, check=False, cwd="/",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    refused = [["cannot read this note: Permission denied"], True]
+    assert json.loads(run.stdout) == [refused] * 4
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason=IS_ROOT)
 def test_unreadable_note_chmod(tmp_path: Path) -> None:
     root = unreadable_vault(tmp_path)

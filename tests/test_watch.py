@@ -489,7 +489,7 @@ def test_notes_read_for_a_folder_or_a_configuration_are_not_lost_to_a_walk(
     trips.mkdir()
     (trips / "2026-11-20 Intro to Zed.md").write_text(meeting(), "utf-8")
     with watching(vault, walk_interval=0.2) as watcher:
-        os.rename(trips, vault / "Trips")  # the rename moves the notes' ctime: it is new
+        os.rename(trips, vault / "Trips")  # its notes are read for the folder's event
         assert wait_until(lambda: "Intro to Zed" in index(vault))
         assert quiet_for(watcher, 0.5) == quiet_for(watcher, 1.0)  # five walks
         (vault / ".vaultsync.toml").write_text("horizon_days = 30\n", "utf-8")
@@ -501,7 +501,7 @@ def test_notes_read_for_a_folder_or_a_configuration_are_not_lost_to_a_walk(
 
 # Runs a watcher as nobody, deaf, walking the vault ten times a second, after one scan as
 # root has imported every module it needs (see test_bad_input.py). Each line on its input
-# says that the test locked a folder; it answers with the updates made in the second after.
+# says that the test changed the vault; it answers with the updates made in the second after.
 WALK_AS_NOBODY = f"""
 import datetime as dt, os, sys, threading, time
 from pathlib import Path
@@ -530,7 +530,8 @@ thread.join(10)
 @pytest.mark.skipif(os.geteuid() != 0, reason="dropping to uid 65534 needs root")
 def test_a_folder_the_walk_cannot_list_keeps_its_notes(world_readable_dir: Path) -> None:
     """A network drive that fails for a moment has not lost the notes: the output keeps them
-    rather than flap, for a folder (`People`) or for the whole vault."""
+    rather than flap, for a folder (`People`, while a new meeting elsewhere is still read) or
+    for the whole vault."""
     root = world_readable_dir / "vault"
     shutil.copytree(SAMPLE_VAULT, root, ignore=shutil.ignore_patterns(OUTPUT))
     cache = world_readable_dir / "cache"
@@ -546,19 +547,26 @@ def test_a_folder_the_walk_cannot_list_keeps_its_notes(world_readable_dir: Path)
         assert proc.stdin is not None and proc.stdout is not None
         try:
             assert proc.stdout.readline() == "ready\n"
-            written = (root / OUTPUT).read_bytes()
-            answers = []
+            first = index(root)
+            answers, outputs = [], []
+            zed = root / "Meetings" / "2026-11-20 Intro to Zed.md"
             for folder in (root / "People", root):
                 folder.chmod(0)
-                proc.stdin.write("locked\n")
+                if folder != root:
+                    zed.write_text(meeting(), "utf-8")
+                proc.stdin.write("changed\n")
                 proc.stdin.flush()
-                answers.append(proc.stdout.readline())
+                answers.append(int(proc.stdout.readline()))
+                outputs.append((root / OUTPUT).read_bytes())
             proc.stdin.close()
             assert proc.wait(TIMEOUT) == 0, proc.stderr.read() if proc.stderr else ""
         finally:
             proc.kill()
-    assert answers == ["0\n", "0\n"]
-    assert (root / OUTPUT).read_bytes() == written
+    assert answers[0] > 0 and answers[1] == 0
+    after = outputs[0].decode("utf-8")
+    # The people's emails come from their notes in People/; Zed's introducer is one of them.
+    assert "Intro to Zed" in after and after.count("mailto:") > first.count("mailto:")
+    assert outputs[1] == outputs[0]
 
 
 def test_the_inotify_limit_says_what_to_do(vault: Path) -> None:

@@ -110,6 +110,14 @@ def key_lines(yaml_text: str) -> dict[str, int]:
     return lines
 
 
+UNREAD = ("disappeared while being read", "cannot read this note")
+
+
+def unread(note: Note) -> bool:
+    """Whether reading the note failed (gone, refused, a disk error): worth trying again."""
+    return len(note.warnings) == 1 and note.warnings[0].message.startswith(UNREAD)
+
+
 class NoteReader:
     """Reads notes with one configuration's property names and task phrases."""
 
@@ -126,10 +134,10 @@ class NoteReader:
         try:
             raw = _read_bytes(os.path.join(root, rel))
         except FileNotFoundError:
-            return Note(rel, warnings=[ScanWarning(rel, 0, "disappeared while being read")])
+            return Note(rel, warnings=[ScanWarning(rel, 0, UNREAD[0])])
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            return Note(rel, warnings=[ScanWarning(rel, 0, f"cannot read this note: {reason}")])
+            return Note(rel, warnings=[ScanWarning(rel, 0, f"{UNREAD[1]}: {reason}")])
         if len(raw) > MAX_NOTE_BYTES:
             return Note(rel, warnings=[ScanWarning(rel, 0, "larger than 64 MiB; not read")])
         return self.parse(rel, raw)

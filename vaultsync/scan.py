@@ -153,10 +153,12 @@ def stamp(mtime_ns: int, ctime_ns: int, now_ns: int) -> int:
     moves with any change, even one that keeps the mtime as `cp -p` and `rsync -a` do; on
     Windows it is the creation time). A change within the same tick of the disk's clock would
     not move it, so it is UNSURE while that tick may last: two seconds where the clock counts
-    whole seconds (FAT, HFS+, ext3), a few milliseconds elsewhere."""
+    whole seconds (FAT, HFS+, ext3), a few milliseconds elsewhere. A stamp ahead of our clock
+    (set by hand, unpacked from an archive) is taken as it is: our clock cannot judge it, and
+    doubting it would read the note again on every walk until our clock catches up."""
     newest = max(mtime_ns, ctime_ns)
     tick = RACY_NS if newest % 1_000_000_000 == 0 else 20_000_000
-    return UNSURE if now_ns - newest < tick else newest
+    return UNSURE if 0 <= now_ns - newest < tick else newest
 
 
 @dataclass(slots=True)
@@ -296,28 +298,34 @@ class Vault:
                 if rel in survey.stats:
                     cache.put(rel, *survey.stats[rel], note)
         self.notes = {rel: cached.get(rel) or read[rel] for rel in survey.paths}
+        if self.stamps is not None:
+            from .notes import unread
+
+            self.stamps.update((rel, UNSURE) for rel, note in read.items() if unread(note))
 
     def refresh(self, paths: Iterable[str]) -> None:
         """Read these vault-relative paths again: changed, created or deleted notes."""
-        from .notes import NoteReader
+        from .notes import NoteReader, unread
 
         # A reader for these alone: one kept for the watcher's life would keep every link
         # ever typed in its table of links read (see `NoteReader`).
         reader = NoteReader(self.config)
         for rel in paths:
             self._touched.add(rel)
-            try:  # a note is a regular file, not a symbolic link to one
-                st = os.lstat(self.root / rel) if self.layout.skip_reason(rel) is None else None
-            except OSError:
-                st = None
-            if st is None or not stat.S_ISREG(st.st_mode):
+            try:  # the stamp is taken before reading: a change while it is read shows later
+                st = os.lstat(self.root / rel)
+                stamped = stamp(st.st_mtime_ns, st.st_ctime_ns, time.time_ns())
+                regular = stat.S_ISREG(st.st_mode)  # a note is not a symbolic link to one
+            except (FileNotFoundError, NotADirectoryError):
+                regular = False
+            except OSError:  # refused, or a disk error: reading it says so, as a scan does
+                stamped, regular = UNSURE, True
+            if not regular or self.layout.skip_reason(rel) is not None:
                 self.drop([rel])
                 continue
-            # Taken before reading: a change while it is read shows in the next walk.
-            stamped = stamp(st.st_mtime_ns, st.st_ctime_ns, time.time_ns())
-            self.notes[rel] = reader.read(self.root, rel)
+            note = self.notes[rel] = reader.read(self.root, rel)
             if self.stamps is not None:
-                self.stamps[rel] = stamped
+                self.stamps[rel] = UNSURE if unread(note) else stamped
 
     def drop(self, paths: Iterable[str]) -> None:
         """Forget these notes without looking at the disk (the watcher knows they are gone)."""

@@ -123,7 +123,8 @@ class Batch:
     folders: set[str] = field(default_factory=set)
     config: bool = False
     output: bool = False
-    lost: bool = False  # a walk of the vault found changes that sent no event
+    walked: bool = False  # found by a walk of the vault, not by events
+    lost: bool = False  # … and some of it changed without an event
 
     def __bool__(self) -> bool:
         return bool(self.notes or self.folders or self.config or self.output)
@@ -317,7 +318,10 @@ class Watcher:
             what.append(f"{self.vault.config.output} edited")
         if day != self._day:
             what.append(f"the date is now {day.isoformat()}")
-        self._write(day, "; ".join(what) or "nothing to read")
+        # Notes read again only because their stamps could not vouch for them are news only
+        # if the index changed.
+        quiet = batch.walked and not batch.lost
+        self._write(day, "; ".join(what) or "nothing to read", quiet=quiet)
         if config == RELOADED:
             _long_lived()
 
@@ -356,9 +360,9 @@ class Watcher:
         a network drive sends none for changes made elsewhere.
 
         A note is read again when it was created or deleted, or when its time stamp is not
-        the one it had when last read (each note's own: the disk's clock need not agree with
-        ours), or that one was UNSURE. Notes under a folder that could not be listed are
-        kept as they are: a network drive that fails for a moment has not lost them. At
+        the one it had when last read (each note's own, not our clock), or that one was
+        UNSURE, or the note could not be read. Notes under a folder that could not be listed
+        are kept as they are: a network drive that fails for a moment has not lost them. At
         50,000 notes a walk takes 0.25 s."""
         vault = self.vault
         assert vault is not None and vault.stamps is not None
@@ -384,7 +388,7 @@ class Watcher:
                 (unsure if rel in vault.notes else changed).add(rel)
             elif was != max(st.st_mtime_ns, st.st_ctime_ns):
                 changed.add(rel)
-        return Batch(notes=changed | unsure | gone, lost=bool(changed or gone))
+        return Batch(notes=changed | unsure | gone, walked=True, lost=bool(changed or gone))
 
     def _spelled(self, rel: str, listings: dict[str, set[str]]) -> bool:
         """Whether `rel` exists spelled exactly so: on macOS and Windows, `bob.md` still
@@ -420,7 +424,7 @@ class Watcher:
         self.vault = vault
         return RELOADED
 
-    def _write(self, day: dt.date, what: str) -> None:
+    def _write(self, day: dt.date, what: str, *, quiet: bool = False) -> None:
         assert self.vault is not None
         self._day = day  # set first: a refused write is retried on the next change, not at once
         # Vault.write reads the file back just before writing, so the user's text outside the
@@ -432,7 +436,9 @@ class Watcher:
             what += f"; ticks recorded in {', '.join(result.recorded)}"
         overdue = sum(f.status == "overdue" for f in result.report.followups)
         state = f"updated {self.vault.config.output}" if result.changed else "no change"
-        log.info("%s: %s; %d open, %d overdue", state, what, len(result.report.followups), overdue)
+        level = logging.DEBUG if quiet and not result.changed else logging.INFO
+        open_ = len(result.report.followups)
+        log.log(level, "%s: %s; %d open, %d overdue", state, what, open_, overdue)
 
     def _progress(self, done: int, total: int) -> None:
         if self.stop_event.is_set():

@@ -8,6 +8,7 @@ all of the work when the survey shows nothing changed since the last scan.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gc
 import hashlib
 import logging
@@ -222,7 +223,7 @@ class Vault:
     def survey(self, *, stats: bool = True) -> Survey:
         """Which notes the vault has now (and, with `stats`, their sizes and mtimes, and
         their stamps if this vault keeps them)."""
-        taken = time.time_ns()  # before any note is read, as `stamp` needs
+        taken = time.time_ns()
         paths, warnings = discover(self.root, self.layout)
         found: dict[str, tuple[int, int]] = {}
         stamps: dict[str, int] = {}
@@ -234,7 +235,7 @@ class Vault:
                 continue  # reading it says what is wrong
             found[rel] = (st.st_size, st.st_mtime_ns)
             if self.stamps is not None:
-                stamps[rel] = stamp(st.st_mtime_ns, st.st_ctime_ns, taken)
+                stamps[rel] = stamp(st.st_mtime_ns, st.st_ctime_ns, time.time_ns())
         return Survey(paths, found, warnings, taken, stamps)
 
     def result_key(self, survey: Survey, today: dt.date) -> str:
@@ -316,10 +317,11 @@ class Vault:
                 st = os.lstat(self.root / rel)
                 stamped = stamp(st.st_mtime_ns, st.st_ctime_ns, time.time_ns())
                 regular = stat.S_ISREG(st.st_mode)  # a note is not a symbolic link to one
-            except (FileNotFoundError, NotADirectoryError):
-                regular = False
-            except OSError:  # refused, or a disk error: reading it says so, as a scan does
-                stamped, regular = UNSURE, True
+            except OSError as exc:
+                # Gone, or not a path to a note; else refused, or a disk error: reading it
+                # says so, as a scan does.
+                regular = exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
+                stamped = UNSURE
             if not regular or self.layout.skip_reason(rel) is not None:
                 self.drop([rel])
                 continue

@@ -59,6 +59,12 @@ def private_cache(
 
 
 NOBODY = 65534  # the uid and gid tests drop to when run as root, to meet permissions
+# Python lines that make a test's subprocess nobody for good. It imports every module it needs
+# before them: the interpreter's files may be readable by root only.
+BECOME_NOBODY = f"""os.setgroups([])
+os.setgid({NOBODY})
+os.setuid({NOBODY})
+assert os.getuid() == os.geteuid() == {NOBODY}"""
 
 
 @pytest.fixture

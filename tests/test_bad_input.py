@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import NOBODY, TODAY
+from conftest import BECOME_NOBODY, TODAY
 
 from vaultsync import notes
 from vaultsync.config import Config
@@ -673,10 +673,7 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.St
         app(args, prog_name="vaultsync")
     except SystemExit:
         pass
-os.setgroups([])
-os.setgid({NOBODY})
-os.setuid({NOBODY})
-assert os.getuid() == os.geteuid() == {NOBODY}
+{BECOME_NOBODY}
 app(args, prog_name="vaultsync")
 """
 
@@ -731,9 +728,7 @@ from pathlib import Path
 from vaultsync.scan import UNSURE, Vault, scan
 root, paths = Path(sys.argv[1]), sys.argv[2:]
 scan(root, dt.date.fromisoformat("{TODAY}"), dry_run=True, use_cache=False)
-os.setgroups([])
-os.setgid({NOBODY})
-os.setuid({NOBODY})
+{BECOME_NOBODY}
 vault = Vault(root, stamps=True)
 vault.load(use_cache=False)
 seen = []

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NOBODY, SAMPLE_VAULT, TODAY, wait_until
+from conftest import BECOME_NOBODY, NOBODY, SAMPLE_VAULT, TODAY, wait_until
 
 from vaultsync.errors import VaultsyncError
 from vaultsync.render import BEGIN, END
@@ -507,12 +507,10 @@ import datetime as dt, os, sys, threading, time
 from pathlib import Path
 from watchdog.observers.polling import PollingObserver
 from vaultsync.scan import scan
-from vaultsync.watch import RELOADED, Watcher
+from vaultsync.watch import Watcher
 root, day = Path(sys.argv[1]), dt.date.fromisoformat("{TODAY}")
 scan(root, day, dry_run=True, use_cache=False)
-os.setgroups([])
-os.setgid({NOBODY})
-os.setuid({NOBODY})
+{BECOME_NOBODY}
 watcher = Watcher(root, walk_interval=0.1, today=lambda: day,
                   observer_factory=lambda: PollingObserver(timeout=3600))
 thread = threading.Thread(target=watcher.run)

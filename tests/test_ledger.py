@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from conftest import SAMPLE_VAULT, TODAY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vaultsync import render
 from vaultsync.config import Config
 from vaultsync.ledger import Ledger, _Ordered, compute
 from vaultsync.model import Note
@@ -168,6 +170,36 @@ def test_lines_kept_between_renders_are_the_lines_a_fresh_render_writes(
             f.id: marks[(number + i) % len(marks)] for i, f in enumerate(report.followups)
         }
         assert render_block(report, ticked=ticked, kept=kept) == render_block(report, ticked=ticked)
+
+
+def test_a_render_after_one_edit_formats_only_that_notes_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What makes a watcher's edit cheap in a large vault: the other lines are not formatted
+    again, only found."""
+    notes = sample_notes()
+    ledger = Ledger(notes.values(), CONFIG, DAY)
+    kept = Kept()
+    path = "Meetings/2026-11-25 New.md"
+
+    def meet(day: str) -> None:
+        text = f'---\ndate: {day}\nreport_back_to: "[[Sam Rivera]]"\n---\n'
+        notes[path] = READER.parse(path, text.encode())
+        ledger.update(notes, DAY, [path])
+
+    meet("2026-11-20")
+    report = ledger.report()
+    assert render_block(report, kept=kept) == render_block(report)
+    made: list[object] = []
+    for name in ("task_line", "row_line"):
+        real = getattr(render, name)
+        monkeypatch.setattr(render, name, lambda of, *a, real=real: made.append(of) or real(of, *a))
+    render_block(report, kept=kept)
+    assert made == []  # the same report again: every line is kept
+    meet("2026-11-21")
+    render_block(ledger.report(), kept=kept)
+    sources = {getattr(of, "source", None) for of in made}
+    assert made and sources <= {path, None} and len(made) <= 3  # its item, and Sam's row
 
 
 def test_lines_of_follow_ups_gone_are_let_go() -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from functools import lru_cache
-from typing import Any, TypeVar
+from operator import attrgetter, itemgetter
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 from .links import UNSAFE_IN_WIKILINK, fits_wikilink
@@ -122,21 +124,32 @@ def _utf8(text: str) -> bytes:
 class Kept:
     """Lines as last rendered, by the object they were rendered from: the ledger hands back
     the very follow-ups and rows that did not change, so after an edit the watcher formats
-    a few lines, not 15,000. Follow-ups and rows are not changed once built. Kept as UTF-8:
-    as text, a line with 📅 takes 4 bytes a character."""
+    a few lines, not 15,000, and looks the others up in one pass at C speed (looked up one
+    at a time, they took half of an edit's time). Follow-ups and rows are not changed once
+    built. Only lines without a tick are kept: a tick not yet recorded is rare. Kept as
+    UTF-8: as text, a line with 📅 takes 4 bytes a character."""
 
     __slots__ = ("_graph", "_kept")
 
     def __init__(self) -> None:
-        # id -> (the object, its mark, its line); holding the object keeps its id unique.
-        self._kept: dict[int, tuple[object, str, bytes]] = {}
+        # id -> (the object, its line, its section); holding the object keeps its id unique.
+        self._kept: dict[int, tuple[Any, bytes, str]] = {}
         self._graph: tuple[tuple[tuple[Person, Person], ...], list[bytes]] = ((), [])
 
-    def line(self, of: T, mark: str, make: Callable[[T, str], str]) -> bytes:
-        kept = self._kept.get(id(of))
-        if kept is None or kept[0] is not of or kept[1] != mark:
-            kept = self._kept[id(of)] = (of, mark, _utf8(make(of, mark)))
-        return kept[2]
+    def lines(
+        self, objects: Sequence[T], make: Callable[[T], str], section: Callable[[T], str]
+    ) -> list[tuple[T, bytes, str]]:
+        """Each object's line (without a tick) and section, made for those not kept."""
+        kept = self._kept
+        found = list(map(kept.get, map(id, objects)))
+        at = 0
+        with suppress(ValueError):  # `index` runs out: every object has its line
+            while True:
+                at = found.index(None, at)
+                of = objects[at]
+                found[at] = kept[id(of)] = (of, _utf8(make(of)), section(of))
+                at += 1
+        return cast("list[tuple[T, bytes, str]]", found)
 
     def graph(self, introductions: Sequence[tuple[Person, Person]]) -> list[bytes]:
         pairs = tuple(introductions)
@@ -150,6 +163,10 @@ class Kept:
         on every edit the watcher sees."""
         if len(self._kept) > 2 * sum(map(len, used)) + 64:
             self._kept = {id(of): self._kept[id(of)] for group in used for of in group}
+
+
+def _no_section(_: object) -> str:
+    return ""
 
 
 def section_of(f: FollowUp) -> str:
@@ -167,7 +184,7 @@ def mermaid_label(text: str) -> str:
     return text
 
 
-def row_line(row: PersonRow, _: str = "") -> str:
+def row_line(row: PersonRow) -> str:
     last = row.last_contact.isoformat() if row.last_contact else "—"
     link = person_link(row.person, in_table=True)
     return f"| {link} | {last} | {row.open} | {row.reported_back} |"
@@ -207,7 +224,6 @@ def render_block(
     same reason `orphans`, ticked lines whose item is gone, are kept as they were written.
     `kept`: the lines of the last render, for the objects that come back.
     """
-    marks = (ticked or {}).get
     kept = kept or Kept()
     how = (
         "Tick a box (`[x]`, or `[-]`: you won't) to record it in its note."
@@ -215,7 +231,7 @@ def render_block(
         else "Ticks are not recorded (`record_ticks = false` in .vaultsync.toml)."
     )
     open_count = len(report.followups)
-    overdue = sum(f.status == "overdue" for f in report.followups)
+    overdue = list(map(attrgetter("status"), report.followups)).count("overdue")
     out = [
         _utf8(line)
         for line in (
@@ -227,11 +243,17 @@ def render_block(
             "reported back",
         )
     ]
-    grouped: dict[str, list[bytes]] = {}
-    for f in report.followups:
-        grouped.setdefault(section_of(f), []).append(kept.line(f, marks(f.id, " "), task_line))
+    grouped: dict[str, list[bytes]] = {key: [] for key, _ in SECTIONS}
+    marks = {i: m for i, m in (ticked or {}).items() if m != " "}
+    entries = kept.lines(report.followups, task_line, section_of)
+    if marks:
+        for f, line, section in entries:
+            grouped[section].append(_utf8(task_line(f, marks[f.id])) if f.id in marks else line)
+    else:  # the usual case, and a loop that leaves the 15,000 follow-ups themselves alone
+        for _, line, section in entries:
+            grouped[section].append(line)
     for key, title in SECTIONS:
-        if key in grouped:
+        if grouped[key]:
             out += [b"", _utf8(f"## {title}"), *grouped[key]]
     if orphans:
         out += [b"", b"## Ticked, not recorded", *map(_utf8, orphans)]
@@ -243,7 +265,7 @@ def render_block(
             b"## People",
             b"| Person | Last contact | Open | Reported back |",
             b"| --- | --- | --: | --: |",
-            *(kept.line(row, "", row_line) for row in rows),
+            *map(itemgetter(1), kept.lines(rows, row_line, _no_section)),
         ]
     if graph and report.introductions:
         out += [b"", b"## Introductions", *kept.graph(report.introductions)]

@@ -180,6 +180,10 @@ class Watcher:
         # A digest of the output's bytes as we last wrote or found them (not the bytes: at
         # 50,000 notes that is 4 MB kept for nothing but this comparison).
         self._written: str | None = None
+        # What the walk compares the files that are not notes with: the output's digest as
+        # last written or walked past (None: missing), and the settings' (see `_settings`).
+        self._output_seen: str | None = None
+        self._settings_seen = ""
         self._day: dt.date | None = None
         self._walked_at = 0.0  # when the vault was last walked (monotonic)
         self._thread: threading.Thread | None = None
@@ -223,6 +227,7 @@ class Watcher:
 
     def _loop(self, observer: BaseObserver) -> None:
         day = self.today()
+        self._settings_seen = self._settings()
         self.vault = Vault(self.root, stamps=not self.polling)
         self._walked_at = time.monotonic()
         with bulk():
@@ -286,7 +291,8 @@ class Watcher:
             batch.config = True
         elif kind == "output":
             found = self._output()
-            if found is not None and digest(found) == self._written:
+            self._output_seen = None if found is None else digest(found)  # heard: not lost
+            if found is not None and self._output_seen == self._written:
                 return False  # our own write (or a touch that changed nothing)
             batch.output = True
         return kind != "ignore"
@@ -362,8 +368,10 @@ class Watcher:
         A note is read again when it was created or deleted, or when its time stamp is not
         the one it had when last read (each note's own, not our clock), or that one was
         UNSURE, or the note could not be read. Notes under a folder that could not be listed
-        are kept as they are: a network drive that fails for a moment has not lost them. At
-        50,000 notes a walk takes 0.25 s."""
+        are kept as they are: a network drive that fails for a moment has not lost them.
+        The settings and the output are compared by their bytes: a box ticked in the output
+        on another device is recorded, and a new configuration read, each once. At 50,000
+        notes a walk takes 0.25 s."""
         vault = self.vault
         assert vault is not None and vault.stamps is not None
         self._walked_at = time.monotonic()
@@ -388,7 +396,25 @@ class Watcher:
                 (unsure if rel in vault.notes else changed).add(rel)
             elif was != max(st.st_mtime_ns, st.st_ctime_ns):
                 changed.add(rel)
-        return Batch(notes=changed | unsure | gone, walked=True, lost=bool(changed or gone))
+        batch = Batch(notes=changed | unsure | gone, walked=True)
+        batch.config = self._settings() != self._settings_seen  # `_reload_config` records it
+        output = self._output()
+        seen = None if output is None else digest(output)
+        if seen != self._output_seen:  # a write refused is not tried again on every walk
+            self._output_seen = seen
+            batch.output = seen != self._written
+        batch.lost = bool(changed or gone or batch.config or batch.output)
+        return batch
+
+    def _settings(self) -> str:
+        """A digest of the files that say which notes are read and how, as they are now."""
+        parts = []
+        for rel in sorted(CONFIG_FILES):
+            try:
+                parts.append(digest((self.root / rel).read_bytes()))
+            except OSError:  # missing, or unreadable: loading it says which
+                parts.append("-")
+        return " ".join(parts)
 
     def _spelled(self, rel: str, listings: dict[str, set[str]]) -> bool:
         """Whether `rel` exists spelled exactly so: on macOS and Windows, `bob.md` still
@@ -410,6 +436,7 @@ class Watcher:
     def _reload_config(self) -> str:
         """Read the configuration again; when it changed, read every note again under it."""
         assert self.vault is not None
+        self._settings_seen = self._settings()  # first: a change while loading shows later
         try:
             config = load_config(self.root)
         except VaultsyncError as exc:
@@ -430,7 +457,7 @@ class Watcher:
         # Vault.write reads the file back just before writing, so the user's text outside the
         # markers is always the latest; it writes only when the bytes change.
         result = self.vault.write(day)
-        self._written = digest(result.data)
+        self._written = self._output_seen = digest(result.data)
         self.writes += int(result.changed)
         if result.recorded:  # boxes the user ticked in the output, now written into notes
             what += f"; ticks recorded in {', '.join(result.recorded)}"

@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import itertools
 import os
+import pickle
 import shutil
 import threading
 import time
@@ -16,6 +17,9 @@ import pytest
 from conftest import SAMPLE_VAULT, TODAY, time_limit
 
 from vaultsync import scan as scan_module
+from vaultsync.config import Config
+from vaultsync.model import Note
+from vaultsync.notes import NoteReader
 from vaultsync.scan import PARALLEL_FROM, Vault, scan
 
 
@@ -55,6 +59,23 @@ def test_two_processes_read_what_one_does(
     assert both.notes == one.notes
     day = dt.date.fromisoformat(TODAY)
     assert both.report(day) == one.report(day)
+
+
+def test_a_note_comes_back_from_the_other_process_whole() -> None:
+    """Every field of a note (and of its links, tasks and warnings) survives the pickling that
+    brings it from the second process, even a field the sample vault leaves at its default."""
+    text = (
+        "---\ndate: 2026-11-20\nname: Ann Lee\nemail: ann@example.org\ncompany: Acme\n"
+        "aliases: [Annie]\ntags: [person]\ncadence: 2w\nlast_contact: 2026-11-01\n"
+        'report_back_by: 2026-12-01\nreported_back: 2026-11-22\noutcome: true\n'
+        'reported_back_to: ["[[Sam Rivera]] 2026-11-24", "[[Jo Park]] won\'t"]\n'
+        'introduced_by: "[[Sam Rivera]]"\n---\n'
+        "- [x] Report back to [[Sam Rivera]] ✅ 2026-11-25\n"
+    )
+    note = NoteReader(Config()).parse("People/Ann Lee.md", text.encode() + b"\xff\n")
+    defaults = Note("Other.md")
+    assert all(getattr(note, name) != getattr(defaults, name) for name in Note.__slots__)
+    assert pickle.loads(pickle.dumps(note, pickle.HIGHEST_PROTOCOL)) == note
 
 
 def test_with_other_threads_running_one_process_reads(big_vault: Path) -> None:

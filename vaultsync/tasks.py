@@ -37,6 +37,9 @@ class Task:
     done_on: dt.date | None
     links: tuple[Link, ...]
 
+    def __reduce__(self) -> tuple[type[Task], tuple[object, ...]]:  # see `Note.__reduce__`
+        return Task, tuple(map(self.__getattribute__, self.__slots__))
+
 
 @lru_cache(maxsize=1)
 def _parser() -> Any:

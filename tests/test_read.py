@@ -69,12 +69,13 @@ def test_a_note_comes_back_from_the_other_process_whole() -> None:
         "aliases: [Annie]\ntags: [person]\ncadence: 2w\nlast_contact: 2026-11-01\n"
         'report_back_by: 2026-12-01\nreported_back: 2026-11-22\noutcome: true\n'
         'reported_back_to: ["[[Sam Rivera]] 2026-11-24", "[[Jo Park]] won\'t"]\n'
-        'introduced_by: "[[Sam Rivera]]"\n---\n'
+        'introduced_by: "[[Sam Rivera]]"\nadvice_from: Jo Park\n---\n'
         "- [x] Report back to [[Sam Rivera]] ✅ 2026-11-25\n"
     )
     note = NoteReader(Config()).parse("People/Ann Lee.md", text.encode() + b"\xff\n")
     defaults = Note("Other.md")
     assert all(getattr(note, name) != getattr(defaults, name) for name in Note.__slots__)
+    assert note.links["advice_from"][0].bare and note.warnings[0].line == 18
     assert pickle.loads(pickle.dumps(note, pickle.HIGHEST_PROTOCOL)) == note
 
 

@@ -46,7 +46,7 @@ class Link:
     bare: bool = False  # written as plain text, not as a link
 
     def __reduce__(self) -> tuple[type[Link], tuple[object, ...]]:  # see `Note.__reduce__`
-        return Link, tuple(map(self.__getattribute__, self.__slots__))
+        return type(self), tuple(map(self.__getattribute__, self.__slots__))
 
 
 def _strip_md(target: str) -> str:

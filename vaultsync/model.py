@@ -18,7 +18,7 @@ class ScanWarning:
     message: str
 
     def __reduce__(self) -> tuple[type[ScanWarning], tuple[object, ...]]:  # see `Note`'s
-        return ScanWarning, tuple(map(self.__getattribute__, self.__slots__))
+        return type(self), tuple(map(self.__getattribute__, self.__slots__))
 
 
 def merge_warnings(*groups: list[ScanWarning]) -> list[ScanWarning]:
@@ -57,8 +57,8 @@ class Note:
     def __reduce__(self) -> tuple[type[Note], tuple[object, ...]]:
         """Notes, and their links, tasks and warnings, come pickled from the second reading
         process. Built again by their `__init__`, they are taken in in under half the time of
-        pickle's own way, which for a frozen dataclass looks up its fields for every object."""
-        return Note, tuple(map(self.__getattribute__, self.__slots__))
+        pickle's own way, which for the frozen ones looks up their fields for every object."""
+        return type(self), tuple(map(self.__getattribute__, self.__slots__))
 
     @property
     def stem(self) -> str:

@@ -38,7 +38,7 @@ class Task:
     links: tuple[Link, ...]
 
     def __reduce__(self) -> tuple[type[Task], tuple[object, ...]]:  # see `Note.__reduce__`
-        return Task, tuple(map(self.__getattribute__, self.__slots__))
+        return type(self), tuple(map(self.__getattribute__, self.__slots__))
 
 
 @lru_cache(maxsize=1)

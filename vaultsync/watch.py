@@ -290,12 +290,15 @@ class Watcher:
         elif kind == "config":
             batch.config = True
         elif kind == "output":
-            found = self._output()
-            self._output_seen = None if found is None else digest(found)  # heard: not lost
-            if found is not None and self._output_seen == self._written:
+            self._output_seen = self._output_digest()  # heard: the walk need not find it
+            if self._output_seen is not None and self._output_seen == self._written:
                 return False  # our own write (or a touch that changed nothing)
             batch.output = True
         return kind != "ignore"
+
+    def _output_digest(self) -> str | None:
+        found = self._output()
+        return None if found is None else digest(found)
 
     def _output(self) -> bytes | None:
         assert self.vault is not None
@@ -398,8 +401,7 @@ class Watcher:
                 changed.add(rel)
         batch = Batch(notes=changed | unsure | gone, walked=True)
         batch.config = self._settings() != self._settings_seen  # `_reload_config` records it
-        output = self._output()
-        seen = None if output is None else digest(output)
+        seen = self._output_digest()
         if seen != self._output_seen:  # a write refused is not tried again on every walk
             self._output_seen = seen
             batch.output = seen != self._written
@@ -436,19 +438,23 @@ class Watcher:
     def _reload_config(self) -> str:
         """Read the configuration again; when it changed, read every note again under it."""
         assert self.vault is not None
-        self._settings_seen = self._settings()  # first: a change while loading shows later
+        # Taken first, so that a change made while loading shows on the next walk; recorded
+        # once the configuration is judged, so that a load that fails is tried again.
+        settings = self._settings()
         try:
             config = load_config(self.root)
         except VaultsyncError as exc:
+            self._settings_seen = settings
             log.error("%s; keeping the last good configuration", exc)
             return "configuration has errors, kept the last good one"
         if config == self.vault.config and Layout.of(self.root, config) == self.vault.layout:
+            self._settings_seen = settings
             return "configuration unchanged"
         vault = Vault(self.root, config, stamps=not self.polling)
         vault.load(self._progress)
         if vault.config.output != self.vault.config.output:
             self._written = None
-        self.vault = vault
+        self.vault, self._settings_seen = vault, settings
         return RELOADED
 
     def _write(self, day: dt.date, what: str, *, quiet: bool = False) -> None:
@@ -456,7 +462,11 @@ class Watcher:
         self._day = day  # set first: a refused write is retried on the next change, not at once
         # Vault.write reads the file back just before writing, so the user's text outside the
         # markers is always the latest; it writes only when the bytes change.
-        result = self.vault.write(day)
+        try:
+            result = self.vault.write(day)
+        except VaultsyncError:
+            self._output_seen = self._output_digest()  # refused as it is: said once, not per walk
+            raise
         self._written = self._output_seen = digest(result.data)
         self.writes += int(result.changed)
         if result.recorded:  # boxes the user ticked in the output, now written into notes

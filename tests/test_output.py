@@ -28,6 +28,11 @@ def test_missing_or_empty_file_becomes_the_block(existing: str | None) -> None:
     assert splice(existing, BLOCK) == BLOCK + "\n"
 
 
+@pytest.mark.parametrize("existing", ["\ufeff", "\ufeff\n", "\ufeff \r\n"])
+def test_a_file_of_a_byte_order_mark_alone_is_empty_and_keeps_it(existing: str) -> None:
+    assert splice(existing, BLOCK) == "\ufeff" + BLOCK + "\n"
+
+
 def test_prefix_and_suffix_are_kept() -> None:
     prefix = "# Follow-ups\n\nMy intro, with [[links]] and %% comments %%.\n\n"
     suffix = "\n## My own list\n- [ ] something\n"
@@ -189,8 +194,8 @@ def _reference_markers(lines: list[str]) -> tuple[list[int], list[int]]:
 
 
 def _reference_splice(existing: str | None, block: str) -> str:
-    if existing is None or not existing.strip():
-        return block + "\n"
+    if existing is None or not existing.removeprefix("\ufeff").strip():
+        return ("\ufeff" if existing and existing.startswith("\ufeff") else "") + block + "\n"
     lines = existing.split("\n")
     lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     begins, ends = _reference_markers(lines)

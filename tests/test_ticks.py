@@ -7,8 +7,13 @@ recorded stays ticked with a warning. The last test does the same under `vaultsy
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import utf8, wait_until
+from conftest import BECOME_NOBODY, utf8, wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_output import _reference_markers
@@ -245,6 +250,91 @@ def test_a_note_that_cannot_be_edited_keeps_the_tick_and_says_why(vault: Path) -
     assert result.recorded == [TASKS]
     assert TASK_ID in items(result)[1]
     assert TASK_ID not in follow_ups(vault)
+
+
+@pytest.mark.parametrize("how", ["read-only", "hard link"])
+def test_a_note_a_rewrite_would_change_keeps_the_tick(vault: Path, how: str) -> None:
+    """A rewrite replaces the file: through a read-only note (the folder allows it), and
+    apart from the note's other hard links. Neither may happen behind the user's back."""
+    note = vault / INTRO
+    if how == "read-only":
+        note.chmod(0o444)
+    else:
+        os.link(note, vault / "Intro elsewhere.txt")
+    tick(vault, INTRO_ID)
+    before = snapshot(vault)
+    result = scan(vault, DAY)
+    assert {k: v for k, v in snapshot(vault).items() if k != "Follow-ups.md"} == {
+        k: v for k, v in before.items() if k != "Follow-ups.md"
+    }
+    assert re.search(rf"(?m)^- \[x\] .*\^{INTRO_ID}$", follow_ups(vault))
+    assert any(w.startswith(f"{INTRO}:0: ") and how in w for w in warnings(result))
+
+
+def test_a_last_contact_that_is_not_a_date_is_not_overwritten(vault: Path) -> None:
+    note = vault / GRACE
+    written = note.read_bytes().replace(b"2026-09-01", b"2026-09-01 (coffee at Blue Bottle)")
+    note.write_bytes(written)
+    scan(vault, DAY)
+    tick(vault, GRACE_ID)
+    result = scan(vault, DAY)
+    assert note.read_bytes() == written
+    assert any(w.startswith(f"{GRACE}:0: ") and "not a date" in w for w in warnings(result))
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file away needs root"
+)
+def test_a_recorded_note_keeps_its_owner_and_attributes(vault: Path) -> None:
+    """vaultsync run as root (a container, a service) must leave the user's note theirs."""
+    note = vault / INTRO
+    os.chown(note, 65534, 65534)
+    with contextlib.suppress(OSError):  # a file system without user attributes
+        os.setxattr(note, "user.colour", b"red")
+    attributes = os.listxattr(note)
+    tick(vault, INTRO_ID)
+    assert scan(vault, DAY).recorded == [INTRO]
+    kept = note.stat()
+    assert (kept.st_uid, kept.st_gid) == (65534, 65534)
+    assert os.listxattr(note) == attributes
+    assert all(os.getxattr(note, name) == b"red" for name in attributes if name == "user.colour")
+
+
+# Scans a vault as nobody and prints its warnings; a dry run first, as root, imports every
+# module the scan needs while the interpreter's files are still readable.
+AS_NOBODY = f"""
+import datetime as dt, json, os, sys
+from pathlib import Path
+import vaultsync.record
+from vaultsync.scan import scan
+root, day = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])
+scan(root, day, dry_run=True, use_cache=False)
+{BECOME_NOBODY}
+result = scan(root, day)
+print(json.dumps([f"{{w.path}}:{{w.line}}: {{w.message}}" for w in result.report.warnings]))
+"""
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="runs vaultsync as nobody, from root"
+)
+def test_a_note_whose_owner_cannot_be_kept_keeps_the_tick(world_readable_dir: Path) -> None:
+    """Rewritten by another user, a note shared through a folder would become theirs."""
+    root = make_vault(world_readable_dir / "vault")
+    scan(root, DAY)
+    tick(root, INTRO_ID)
+    for path in [root, *root.rglob("*")]:
+        os.chmod(path, 0o777 if path.is_dir() else 0o666)
+    before = (root / INTRO).read_bytes()
+    env = {**os.environ, "XDG_CACHE_HOME": str(root / ".cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", AS_NOBODY, str(root), DAY.isoformat()],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    said = json.loads(done.stdout)
+    assert (root / INTRO).read_bytes() == before and (root / INTRO).stat().st_uid == 0
+    assert any(w.startswith(f"{INTRO}:0: ") and "owner or group" in w for w in said), said
+    assert re.search(rf"(?m)^- \[x\] .*\^{INTRO_ID}$", follow_ups(root))
 
 
 def test_a_note_gone_since_it_was_read_keeps_the_tick(vault: Path) -> None:

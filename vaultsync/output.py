@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -56,10 +57,11 @@ def block_span(data: bytes) -> tuple[Span, Span] | None:
 
 
 def _blank(data: bytes) -> bool:
-    """Whether the file holds only white space, as `str.isspace` sees it."""
+    """Whether the file holds only white space, as `str.isspace` sees it, after a BOM (the
+    "empty" file of Windows editors)."""
     if _VISIBLE.search(data):
         return False  # the usual case, told without decoding the file
-    return not data.decode("utf-8", "surrogateescape").strip()
+    return not data.removeprefix(_BOM).decode("utf-8", "surrogateescape").strip()
 
 
 def splice(existing: bytes | None, block: bytes, name: str = "Follow-ups.md") -> bytes:
@@ -70,7 +72,7 @@ def splice(existing: bytes | None, block: bytes, name: str = "Follow-ups.md") ->
     markers, or with markers out of order, is refused.
     """
     if existing is None or _blank(existing):
-        return block + b"\n"
+        return (_BOM if existing and existing.startswith(_BOM) else b"") + block + b"\n"
     span = block_span(existing)
     if span is None and not _marker_lines(existing, _BEGIN) and not _marker_lines(existing, _END):
         raise RefusedWrite(
@@ -106,13 +108,17 @@ def write_atomic(
     content: bytes | str | Iterable[bytes | memoryview],
     *,
     expected: bytes | EllipsisType | None = ...,
+    keep_owner: bool = False,
 ) -> None:
     """Replace `path` so that a reader sees the old file or the new one, never half of one.
 
     `content` may come in parts, written as they come (a large file need not be held whole).
     With `expected` (the bytes it was read as, or None for "did not exist"), the file is
     replaced only if it still holds them just before the rename; else FileChanged is raised
-    and the file is left as the other writer made it.
+    and the file is left as the other writer made it. The new file has the old one's mode,
+    owner and group, and (on Linux) extended attributes, as far as the system allows; with
+    `keep_owner`, an owner or group it cannot keep is a PermissionError, and nothing is
+    replaced.
     """
     if isinstance(content, str):
         content = content.encode("utf-8", "surrogateescape")
@@ -126,9 +132,13 @@ def write_atomic(
             handle.flush()
             os.fsync(handle.fileno())
         try:
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
+            was = path.stat()
         except FileNotFoundError:
             os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a new note from other users
+        else:
+            _keep_owner(tmp, was, strict=keep_owner)
+            os.chmod(tmp, was.st_mode & 0o7777)  # after: a change of owner clears setuid bits
+            _keep_attributes(path, tmp)
         if expected is not ... and not _holds(path, expected):
             raise FileChanged(str(path))
         os.replace(tmp, path)
@@ -136,6 +146,28 @@ def write_atomic(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _keep_owner(tmp: str, was: os.stat_result, *, strict: bool) -> None:
+    """Give the new file the old one's owner and group: it was made by whoever runs vaultsync
+    (root, in a container or a service), and the user must still be able to save it."""
+    if not hasattr(os, "chown"):
+        return  # Windows: a new file takes its folder's permissions
+    now = os.stat(tmp)
+    if (now.st_uid, now.st_gid) == (was.st_uid, was.st_gid):
+        return
+    try:
+        os.chown(tmp, was.st_uid, was.st_gid)
+    except PermissionError:
+        if strict:
+            raise PermissionError(errno.EPERM, "its owner or group could not be kept") from None
+
+
+def _keep_attributes(path: Path, tmp: str) -> None:
+    """Copy the old file's extended attributes (Linux), as far as we may set them."""
+    for name in getattr(os, "listxattr", lambda _: [])(path):
+        with contextlib.suppress(OSError):
+            os.setxattr(tmp, name, os.getxattr(path, name))
 
 
 def _holds(path: Path, expected: bytes | None) -> bool:

@@ -14,6 +14,7 @@ what was read, so that a change made meanwhile (by Obsidian, a sync client) is n
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -386,9 +387,12 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
     else:
         key_node, value = node.value[index]
         key = key_node.value
-        written = parse_date(_load(y).get(key))
+        old = _load(y).get(key)
+        written = parse_date(old)
         if written is not None and written >= on:
             return text  # a later contact the user wrote stays
+        if written is None and any(t and parse_date(t) is None for t in strings(old)):
+            raise RecordError(f"`{key}` holds text that is not a date; write it as YYYY-MM-DD")
         start, end = value.start_mark.index, value.end_mark.index
         if start < key_node.end_mark.index:
             raise RecordError(f"`{key}` is a YAML alias (`*name`); write its value out")
@@ -438,19 +442,26 @@ def record_file(path: Path, edit: Callable[[str], str], *, attempts: int = ATTEM
         try:
             with open(path, "rb") as handle:
                 raw = handle.read(MAX_NOTE_BYTES + 1)
+                st = os.fstat(handle.fileno())
         except FileNotFoundError:
             raise RecordError("it is gone (moved, renamed or deleted)") from None
         except OSError as exc:
             raise RecordError(f"it cannot be read ({exc.strerror or exc})") from None
         if len(raw) > MAX_NOTE_BYTES or b"\0" in raw[:8192]:
             raise RecordError("it is not a text note vaultsync can edit")
+        # A rewrite replaces the file: it would go through a note made read-only (the folder
+        # allows it), and split a note from its other hard links.
+        if not st.st_mode & 0o222:
+            raise RecordError("it is read-only; make it writable to record the tick")
+        if st.st_nlink > 1:
+            raise RecordError("it has other hard links, which rewriting it would break off")
         # surrogateescape: bytes that are not UTF-8 are written back exactly as they were.
         text = raw.decode("utf-8", errors="surrogateescape")
         new = edit(text)
         if new == text:
             return False
         try:
-            write_atomic(path, new, expected=raw)
+            write_atomic(path, new, expected=raw, keep_owner=True)
         except FileChanged:
             continue
         except OSError as exc:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vaultsync.links import Link, LinkIndex, links_in, parse_reference
+from vaultsync.links import _FILE, Link, LinkIndex, links_in, parse_reference
 
 
 def targets(text: str, source_dir: str = "") -> list[str]:
@@ -30,7 +30,6 @@ def targets(text: str, source_dir: str = "") -> list[str]:
         ("[[ Bob Smith ]]", "Bob Smith"),
         ("[[Bob Smith\\|Bob]]", "Bob Smith"),  # the escaped pipe of a link in a table
         ("![[Bob Smith]]", "Bob Smith"),
-        ("![[Diagram.png]]", "Diagram.png"),
         ("[Bob](People/Bob%20Smith.md)", "People/Bob Smith"),
         ("[Bob](Bob.md)", "Bob"),
         ("[Bob](<People/Bob Smith.md>)", "People/Bob Smith"),
@@ -39,7 +38,6 @@ def targets(text: str, source_dir: str = "") -> list[str]:
         ("[Zoë](People/Zo%C3%AB.md)", "People/Zoë"),
         ("[Bob]( People/Bob.md )", "People/Bob"),
         ("[](Bob.md)", "Bob"),
-        ("![pic](Attachments/a%20b.png)", "Attachments/a b.png"),
     ],
 )
 def test_single_link_forms(text: str, expected: str) -> None:
@@ -126,6 +124,37 @@ def test_parse_reference(text: str, expected: list[Link]) -> None:
     assert parse_reference(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text", ["![[Diagram.png]]", "![pic](Attachments/a%20b.png)", "[[Deck.PDF|the deck]]",
+             "[the slides](files/slides.pdf)", "[[Board.canvas]]"],
+)  # fmt: skip
+def test_links_to_files_name_no_note(text: str) -> None:
+    """Clicking them opens the file: no note is created, so no person is named."""
+    assert links_in(f"send {text} to [[Bob]]") == [Link("Bob")]
+    assert parse_reference(text) == []
+    assert parse_reference(f"Met at {text}") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "source_dir", "expected"),
+    [
+        ("[[../People/Bob|Bob]]", "Meetings", "People/Bob"),
+        ("[[./Cy]]", "Meetings/2026", "Meetings/2026/Cy"),
+        ("[[../Bob.md]]", "Meetings", "Bob"),
+        ("[[../../Bob]]", "Meetings", None),  # out of the vault
+    ],
+)
+def test_relative_wikilinks_start_at_the_linking_note(
+    text: str, source_dir: str, expected: str | None
+) -> None:
+    """Obsidian's "relative path to file" link format."""
+    assert targets(text, source_dir) == ([expected] if expected else [])
+
+
+def test_a_bare_name_with_md_names_the_note() -> None:
+    assert parse_reference("Bob Smith.md") == [Link("Bob Smith", bare=True)]
+
+
 def test_bare_reference_is_marked_bare() -> None:
     (link,) = parse_reference("Bob")
     assert link.bare
@@ -147,6 +176,8 @@ _SAFE_TARGET = st.text(
 def test_wikilink_round_trip(target: str, shown: str) -> None:
     expected = target.strip()
     assume(expected and not expected.startswith("/") and not expected.lower().endswith(".md"))
+    assume(not {".", ".."} & set(expected.split("/")))  # relative: see the test above
+    assume(not _FILE.fullmatch(expected))  # a file, not a note
     assert links_in(f"[[{target}]]") == [Link(expected)]
     assert links_in(f"[[{target}|{shown}]]") == [Link(expected)]
     assert links_in(f"before ![[{target}|{shown}]] after") == [Link(expected)]

@@ -103,6 +103,34 @@ def test_not_inside_code(body: str) -> None:
     assert find(body) == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "%%\n- [ ] Report back to [[Bob]]\n%%\n",
+        "Put aside: %%\n- [ ] Report back to [[Bob]]\n",  # unclosed: to the end
+        "> %% quoted\n> - [ ] Report back to [[Bob]]\n> %%\n",
+        "%%\n```\n```\n- [ ] Report back to [[Bob]]\n%%\n",  # code inside a comment
+    ],
+)
+def test_not_inside_an_obsidian_comment(body: str) -> None:
+    """Obsidian hides `%% … %%`, and the Tasks plugin ignores tasks there."""
+    assert find(body) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "- [ ] Report back to [[Bob]] %% why: he asked %%\n",
+        "%% one line %%\n- [ ] Report back to [[Bob]]\n",
+        "```\n%%\n```\n- [ ] Report back to [[Bob]]\n",  # `%%` in code is text
+        "Use `%%` for comments.\n\n- [ ] Report back to [[Bob]]\n",
+        "%%\nhidden\n%%\n- [ ] Report back to [[Bob]]\n",
+    ],
+)
+def test_a_comment_hides_only_what_is_in_it(body: str) -> None:
+    assert one(body).links == BOB
+
+
 def test_code_then_real_task() -> None:
     body = "```\n- [ ] Report back to [[Carol]]\n```\n- [ ] Report back to [[Bob]]\n"
     task = one(body)
@@ -197,6 +225,9 @@ def test_other_checkbox_marks_are_open(mark: str) -> None:
         "📅 2026-12-01",
         "📅2026-12-01",
         "📅\ufe0f 2026-12-01",
+        "📆 2026-12-01",  # the Tasks plugin reads these two as a due date as well
+        "🗓\ufe0f 2026-12-01",
+        "🗓2026-12-01",
         "[due:: 2026-12-01]",
         "(due:: 2026-12-01)",
         "[due::2026-12-01]",

@@ -22,6 +22,13 @@ MDLINK = re.compile(
     r"(?:\s+\"[^\"\n]*\")?\s*\)"
 )
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# A link to one of these opens the file, not a note: it names no person, even unresolved.
+# Obsidian's own attachment formats, and documents people keep beside their notes.
+_FILE = re.compile(
+    r".*\.(?:png|jpe?g|gif|bmp|svg|webp|avif|heic|tiff?|mp3|wav|m4a|ogg|flac|3gp|webm|mp4|ogv"
+    r"|mov|mkv|pdf|canvas|base|docx?|xlsx?|pptx?|odt|ods|odp|csv|txt|json|zip|epub|html?)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 # What ends or splits a wikilink, or opens an Obsidian comment inside one.
@@ -67,7 +74,12 @@ def url_target(url: str, source_dir: str = "") -> str | None:
     url = url.strip("<>")
     if _SCHEME.match(url):
         return None
-    target = _strip_md(unquote(url.split("#", 1)[0]))
+    return _in_vault(_strip_md(unquote(url.split("#", 1)[0])), source_dir)
+
+
+def _in_vault(target: str, source_dir: str) -> str | None:
+    """A link's target with `./` and `../` taken from the linking note's folder (Obsidian's
+    "relative path" link format), or None when it leaves the vault."""
     if target.startswith(("./", "../")) or "/./" in target or "/../" in target:
         target = posixpath.normpath(posixpath.join(source_dir, target))
     if not target or target == "." or target == ".." or target.startswith("../"):
@@ -77,11 +89,16 @@ def url_target(url: str, source_dir: str = "") -> str | None:
 
 def links_in(text: str, source_dir: str = "") -> list[Link]:
     """Every wikilink and Markdown link to a note in `text`, in order of appearance."""
+    return [link for link in _links(text, source_dir) if not _FILE.fullmatch(link.target)]
+
+
+def _links(text: str, source_dir: str) -> list[Link]:
+    """`links_in`, links to attachments and other files included."""
     if "[" not in text:  # both kinds start with one
         return []
     found: list[tuple[int, Link]] = []
     for match in WIKILINK.finditer(text):
-        target = clean_target(match.group(1))
+        target = _in_vault(clean_target(match.group(1)), source_dir)
         if target:
             found.append((match.start(), Link(target)))
     for match in MDLINK.finditer(text):
@@ -92,11 +109,12 @@ def links_in(text: str, source_dir: str = "") -> list[Link]:
 
 
 def parse_reference(text: str, source_dir: str = "") -> list[Link]:
-    """A property value naming notes: its links, or the whole text as a bare name."""
-    found = links_in(text, source_dir)
+    """A property value naming notes: its links, or the whole text as a bare name. A value
+    that only links files names nothing."""
+    found = _links(text, source_dir)
     if found:
-        return found
-    name = text.strip().strip("\"'").strip()
+        return [link for link in found if not _FILE.fullmatch(link.target)]
+    name = _strip_md(text.strip().strip("\"'"))  # `Bob Smith.md` names the note `Bob Smith`
     return [Link(name, bare=True)] if name else []
 
 

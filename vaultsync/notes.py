@@ -303,7 +303,9 @@ class NoteReader:
             note.outcome = is_truthy(value)
 
     def _reported_back(self, note: Note, name: str, value: Any) -> None:
-        if value is None or value is False or value == "":
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]  # a list is accepted wherever one value is (SPEC §3)
+        if not is_truthy(value):
             return
         if value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes")):
             note.reported_back = True

@@ -17,7 +17,8 @@ from .links import Link, links_in
 from .properties import parse_date
 
 _CHECKBOX = re.compile(r"\[([^\]\n])\](?:[ \t]+|$)")
-_DUE = re.compile(r"📅\ufe0f?\s*(\d{4}-\d{2}-\d{2})|[\[(]due::\s*(\d{4}-\d{2}-\d{2})\s*[\])]")
+# The Tasks plugin takes 📆 and 🗓 for a due date as well.
+_DUE = re.compile(r"[📅📆🗓]\ufe0f?\s*(\d{4}-\d{2}-\d{2})|[\[(]due::\s*(\d{4}-\d{2}-\d{2})\s*[\])]")
 _DONE = re.compile(
     r"✅\ufe0f?\s*(\d{4}-\d{2}-\d{2})|[\[(]completion::\s*(\d{4}-\d{2}-\d{2})\s*[\])]"
 )
@@ -59,6 +60,31 @@ def _first_date(pattern: re.Pattern[str], text: str) -> dt.date | None:
     return parse_date(match.group(1) or match.group(2)) if match else None
 
 
+_FENCE = re.compile(r"[ \t>]*(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)[^`\n]*?\1")
+
+
+def _in_comments(body: str) -> set[int]:
+    """The lines (0-based) that begin inside an Obsidian comment, `%%` to `%%`: Obsidian
+    hides them, and the Tasks plugin does not see tasks in them. `%%` in code is text."""
+    hidden: set[int] = set()
+    inside, fence = False, ""
+    for number, line in enumerate(body.split("\n")):
+        if fence:  # in a fenced code block: only its closing fence counts
+            close = _FENCE.match(line)
+            if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence):
+                fence = ""
+            continue
+        if inside:
+            hidden.add(number)
+        elif opening := _FENCE.match(line):
+            fence = opening.group(1)
+            continue
+        if _CODE_SPAN.sub("", line).count("%%") % 2:
+            inside = not inside
+    return hidden
+
+
 class TaskFinder:
     """Finds the report-back tasks of note bodies, for one list of phrases."""
 
@@ -87,6 +113,7 @@ class TaskFinder:
 
     def _parse(self, body: str, first_line: int, source_dir: str) -> list[Task]:
         tokens = _parser().parse(body)
+        hidden = _in_comments(body) if "%%" in body else set()
         found = []
         for i in range(2, len(tokens)):
             token = tokens[i]
@@ -104,9 +131,12 @@ class TaskFinder:
             links = tuple(links_in(text, source_dir))
             if not links or not self.phrases.search(text):
                 continue
+            at = tokens[i - 1].map[0] if tokens[i - 1].map else 0
+            if at in hidden:
+                continue
             mark = box.group(1)
             status = DONE if mark in "xX" else CANCELLED if mark == "-" else OPEN
-            line = first_line + (tokens[i - 1].map[0] if tokens[i - 1].map else 0)
+            line = first_line + at
             found.append(
                 Task(line, text, status, _first_date(_DUE, text), _first_date(_DONE, text), links)
             )

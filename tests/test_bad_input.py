@@ -420,6 +420,9 @@ HOSTILE_LINES = {
                              "- [ ] report back to [[Bob Good]] " + "[a](" * 250_000 + "\n"),
     "dots-in-email": ('---\ntags: [person]\nkeep_in_touch: 1w\nemail: "x@'
                       + "." * 1_000_000 + '@"\n---\n', ""),
+    "backticks-after-a-comment": ("---\ndate: 2026-11-21\n---\n",
+                                  "- [ ] report back to [[Bob Good]] %%\n" + "`" * 1_000_000
+                                  + "\n%%\n"),
 }
 
 

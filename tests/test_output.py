@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -256,6 +257,44 @@ def test_markers_are_found_as_the_line_by_line_reading_found_them(existing: str)
 
 def _leftovers(folder: Path, keep: str) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name != keep)
+
+
+def test_a_file_system_that_cannot_list_attributes_still_gets_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FUSE or SMB mount may refuse to list extended attributes (faked here)."""
+    target = tmp_path / "Follow-ups.md"
+    target.write_bytes(b"old\n")
+
+    def refuse(path: object) -> list[str]:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(os, "listxattr", refuse, raising=False)
+    write_atomic(target, b"new\n")
+    assert target.read_bytes() == b"new\n"
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file away needs root"
+)
+def test_an_owner_the_system_cannot_give_is_kept_only_where_it_must_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a user namespace, chown fails with EINVAL for an owner it cannot map (faked here):
+    the output is written anyway, a note (`keep_owner`) is not."""
+    target = tmp_path / "Follow-ups.md"
+    target.write_bytes(b"old\n")
+    os.chown(target, 65534, 65534)
+
+    def invalid(path: object, uid: int, gid: int) -> None:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(os, "chown", invalid)
+    with pytest.raises(PermissionError, match="owner or group"):
+        write_atomic(target, b"note\n", keep_owner=True)
+    assert target.read_bytes() == b"old\n" and sorted(os.listdir(tmp_path)) == [target.name]
+    write_atomic(target, b"new\n")
+    assert target.read_bytes() == b"new\n"
 
 
 def test_write_atomic_replaces_content(tmp_path: Path) -> None:

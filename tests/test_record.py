@@ -305,6 +305,26 @@ def test_set_last_contact_shapes(before: str, after: str) -> None:
     assert read(after, "People/Sam Rivera.md").last_contact == DAY
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-20 (coffee at Blue Bottle)",
+        "20/11/2026",
+        "'[[2026-11-20]] lunch'",
+        "{on: 2026-01-02, where: Blue Bottle}",
+        "[2026-01-02, {where: Blue Bottle}]",
+    ],
+)
+def test_a_last_contact_that_is_not_a_date_is_left_alone(value: str) -> None:
+    with pytest.raises(RecordError, match="not a date"):
+        set_last_contact(f"---\nlast_contact: {value}\n---\n", DAY, LAST_CONTACT_NAMES)
+
+
+def test_a_later_day_in_a_list_of_last_contacts_stays() -> None:
+    text = "---\nlast_contact: [2026-12-20, 2025-01-02]\n---\n"
+    assert set_last_contact(text, DAY, LAST_CONTACT_NAMES) == text
+
+
 # -- the corpus -------------------------------------------------------------------------------
 
 

@@ -125,6 +125,10 @@ def test_not_inside_an_obsidian_comment(body: str) -> None:
         "```\n%%\n```\n- [ ] Report back to [[Bob]]\n",  # `%%` in code is text
         "Use `%%` for comments.\n\n- [ ] Report back to [[Bob]]\n",
         "%%\nhidden\n%%\n- [ ] Report back to [[Bob]]\n",
+        "```\ncode\n``` not a closing fence\n%%\n```\n- [ ] Report back to [[Bob]]\n",
+        "- ```\n  %%\n  ```\n- [ ] Report back to [[Bob]]\n",  # a fence in a list item
+        "    %% indented code\n\n- [ ] Report back to [[Bob]]\n",
+        "Code ``a ` %% b`` here.\n\n- [ ] Report back to [[Bob]]\n",
     ],
 )
 def test_a_comment_hides_only_what_is_in_it(body: str) -> None:

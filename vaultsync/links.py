@@ -22,9 +22,9 @@ MDLINK = re.compile(
     r"(?:\s+\"[^\"\n]*\")?\s*\)"
 )
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-# A link to one of these opens the file, not a note: it names no person, even unresolved.
-# Obsidian's own attachment formats, and documents people keep beside their notes.
-_FILE = re.compile(
+# A link to one of these opens that file, where no note of the name exists: it names no
+# person. Obsidian's own attachment formats, and documents people keep beside their notes.
+FILE = re.compile(
     r".*\.(?:png|jpe?g|gif|bmp|svg|webp|avif|heic|tiff?|mp3|wav|m4a|ogg|flac|3gp|webm|mp4|ogv"
     r"|mov|mkv|pdf|canvas|base|docx?|xlsx?|pptx?|odt|ods|odp|csv|txt|json|zip|epub|html?)",
     re.IGNORECASE | re.DOTALL,
@@ -88,12 +88,8 @@ def _in_vault(target: str, source_dir: str) -> str | None:
 
 
 def links_in(text: str, source_dir: str = "") -> list[Link]:
-    """Every wikilink and Markdown link to a note in `text`, in order of appearance."""
-    return [link for link in _links(text, source_dir) if not _FILE.fullmatch(link.target)]
-
-
-def _links(text: str, source_dir: str) -> list[Link]:
-    """`links_in`, links to attachments and other files included."""
+    """Every wikilink and Markdown link to a note (or a file) in the vault in `text`, in order
+    of appearance."""
     if "[" not in text:  # both kinds start with one
         return []
     found: list[tuple[int, Link]] = []
@@ -110,10 +106,10 @@ def _links(text: str, source_dir: str) -> list[Link]:
 
 def parse_reference(text: str, source_dir: str = "") -> list[Link]:
     """A property value naming notes: its links, or the whole text as a bare name. A value
-    that only links files names nothing."""
-    found = _links(text, source_dir)
-    if found:
-        return [link for link in found if not _FILE.fullmatch(link.target)]
+    whose links all lead out of the vault (a web page, `../` past its root) names nothing."""
+    found = links_in(text, source_dir)
+    if found or ("[" in text and (WIKILINK.search(text) or MDLINK.search(text))):
+        return found
     name = _strip_md(text.strip().strip("\"'"))  # `Bob Smith.md` names the note `Bob Smith`
     return [Link(name, bare=True)] if name else []
 

@@ -305,8 +305,8 @@ class NoteReader:
     def _reported_back(self, note: Note, name: str, value: Any) -> None:
         if isinstance(value, list) and len(value) == 1:
             value = value[0]  # a list is accepted wherever one value is (SPEC §3)
-        if not is_truthy(value):
-            return
+        if not isinstance(value, dict) and not is_truthy(value):
+            return  # a mapping is not absent: it is warned about below
         if value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes")):
             note.reported_back = True
             return

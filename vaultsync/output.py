@@ -158,16 +158,19 @@ def _keep_owner(tmp: str, was: os.stat_result, *, strict: bool) -> None:
         return
     try:
         os.chown(tmp, was.st_uid, was.st_gid)
-    except PermissionError:
+    except OSError:  # not allowed, or an owner this system cannot name (a user namespace)
         if strict:
             raise PermissionError(errno.EPERM, "its owner or group could not be kept") from None
+        with contextlib.suppress(OSError):
+            os.chown(tmp, -1, was.st_gid)  # the group at least: it may be how the file is shared
 
 
 def _keep_attributes(path: Path, tmp: str) -> None:
-    """Copy the old file's extended attributes (Linux), as far as we may set them."""
-    for name in getattr(os, "listxattr", lambda _: [])(path):
-        with contextlib.suppress(OSError):
-            os.setxattr(tmp, name, os.getxattr(path, name))
+    """Copy the old file's extended attributes (Linux), as far as the file system lets us."""
+    with contextlib.suppress(OSError):
+        for name in getattr(os, "listxattr", lambda _: [])(path):
+            with contextlib.suppress(OSError):
+                os.setxattr(tmp, name, os.getxattr(path, name))
 
 
 def _holds(path: Path, expected: bytes | None) -> bool:

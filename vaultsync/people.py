@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .config import Config
-from .links import Link, LinkIndex
+from .links import FILE, Link, LinkIndex
 from .model import Note, Person, ScanWarning
 
 PERSON_WORDS = frozenset({"person", "people", "contact"})
@@ -122,6 +122,8 @@ class Directory:
                 person = lookups.others.get(path) or _person_of(self.notes[path])
                 lookups.others[path] = person
             return [person]
+        if FILE.fullmatch(link.target):
+            return []  # a link to an attachment or a document: no person, even unresolved
         if link.bare and "," in link.target:
             # `with: Ann Lee, Bob Ray` is two people when no note is named the whole text.
             parts = [Link(part.strip(), bare=True) for part in link.target.split(",")]

@@ -388,11 +388,12 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
         key_node, value = node.value[index]
         key = key_node.value
         old = _load(y).get(key)
-        written = parse_date(old)
+        dates = [parse_date(t) for t in strings(old) if t]
+        if None in dates or _holds_mapping(old):
+            raise RecordError(f"`{key}` holds text that is not a date; write it as YYYY-MM-DD")
+        written = max(filter(None, dates), default=parse_date(old))
         if written is not None and written >= on:
             return text  # a later contact the user wrote stays
-        if written is None and any(t and parse_date(t) is None for t in strings(old)):
-            raise RecordError(f"`{key}` holds text that is not a date; write it as YYYY-MM-DD")
         start, end = value.start_mark.index, value.end_mark.index
         if start < key_node.end_mark.index:
             raise RecordError(f"`{key}` is a YAML alias (`*name`); write its value out")
@@ -410,6 +411,19 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
     new_text = front.join(new_yaml)
     _check(node, new_text, index, key, lambda v: parse_date(v) == on)
     return new_text
+
+
+def _holds_mapping(value: object) -> bool:
+    """Whether a value is, or has in its lists, a mapping (looked through without recursion:
+    lists may nest thousands deep)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            return True
+        if isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _value_end(y: str, value: Node) -> int:

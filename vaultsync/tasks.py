@@ -60,27 +60,44 @@ def _first_date(pattern: re.Pattern[str], text: str) -> dt.date | None:
     return parse_date(match.group(1) or match.group(2)) if match else None
 
 
-_FENCE = re.compile(r"[ \t>]*(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(`+)[^`\n]*?\1")
+_TICKS = re.compile(r"`+")
 
 
-def _in_comments(body: str) -> set[int]:
+def _without_code_spans(line: str) -> str:
+    """The line without its inline code: a run of backticks opens a span that the next run
+    of the same length closes. Linear: each run's closing run is looked up, not searched."""
+    runs = [(m.start(), m.end()) for m in _TICKS.finditer(line)]
+    if len(runs) < 2:
+        return line
+    closing: dict[int, int] = {}  # run -> the next run of its length
+    following: dict[int, int] = {}  # length -> the nearest run of it, from the end back
+    for i in range(len(runs) - 1, -1, -1):
+        length = runs[i][1] - runs[i][0]
+        if length in following:
+            closing[i] = following[length]
+        following[length] = i
+    kept, at, i = [], 0, 0
+    while i < len(runs):
+        if i in closing:
+            kept.append(line[at : runs[i][0]])
+            at, i = runs[closing[i]][1], closing[i] + 1
+        else:
+            i += 1
+    return "".join(kept) + line[at:]
+
+
+def _in_comments(body: str, code: set[int]) -> set[int]:
     """The lines (0-based) that begin inside an Obsidian comment, `%%` to `%%`: Obsidian
-    hides them, and the Tasks plugin does not see tasks in them. `%%` in code is text."""
+    hides them, and the Tasks plugin does not see tasks in them. `%%` in code (the `code`
+    lines, and inline code) is text, unless the code itself is inside a comment."""
     hidden: set[int] = set()
-    inside, fence = False, ""
+    inside = False
     for number, line in enumerate(body.split("\n")):
-        if fence:  # in a fenced code block: only its closing fence counts
-            close = _FENCE.match(line)
-            if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= len(fence):
-                fence = ""
-            continue
         if inside:
             hidden.add(number)
-        elif opening := _FENCE.match(line):
-            fence = opening.group(1)
+        elif number in code:
             continue
-        if _CODE_SPAN.sub("", line).count("%%") % 2:
+        if "%%" in line and _without_code_spans(line).count("%%") % 2:
             inside = not inside
     return hidden
 
@@ -113,7 +130,15 @@ class TaskFinder:
 
     def _parse(self, body: str, first_line: int, source_dir: str) -> list[Task]:
         tokens = _parser().parse(body)
-        hidden = _in_comments(body) if "%%" in body else set()
+        hidden: set[int] = set()
+        if "%%" in body:
+            code = {
+                n
+                for t in tokens
+                if t.type in ("fence", "code_block") and t.map
+                for n in range(*t.map)
+            }
+            hidden = _in_comments(body, code)
         found = []
         for i in range(2, len(tokens)):
             token = tokens[i]

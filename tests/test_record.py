@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import corpus_vaults, needs_corpus
+from conftest import corpus_vaults, needs_corpus, time_limit
 
 from vaultsync.config import ROLES, Config
 from vaultsync.followups import item_id
@@ -318,6 +318,16 @@ def test_set_last_contact_shapes(before: str, after: str) -> None:
 def test_a_last_contact_that_is_not_a_date_is_left_alone(value: str) -> None:
     with pytest.raises(RecordError, match="not a date"):
         set_last_contact(f"---\nlast_contact: {value}\n---\n", DAY, LAST_CONTACT_NAMES)
+
+
+def test_a_last_contact_that_is_an_alias_bomb_of_days_is_judged_at_once() -> None:
+    """Nine levels of ten aliases: 10**9 days if every one were looked at."""
+    text = "---\na: &a [" + ", ".join(["2026-01-01"] * 10) + "]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        text += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
+    text += "last_contact: *i\n---\n"
+    with time_limit(10), pytest.raises(RecordError, match="alias"):
+        set_last_contact(text, DAY, LAST_CONTACT_NAMES)
 
 
 def test_a_later_day_in_a_list_of_last_contacts_stays() -> None:

@@ -42,8 +42,9 @@ def normalize_name(name: object) -> str:
     return _NAME_SEPARATORS.sub("_", str(name).strip().lower())
 
 
-def flatten(value: object) -> list[object]:
-    """A single value or a list (nested lists included) as a flat list of non-empty scalars."""
+def flatten(value: object, *, mappings: bool = False) -> list[object]:
+    """A single value or a list (nested lists included) as a flat list of non-empty scalars
+    (and, with `mappings`, the mappings among them)."""
     if isinstance(value, str):  # most values: the walk below, without the walking
         return [value] if value.strip() else []
     out: list[object] = []
@@ -58,7 +59,7 @@ def flatten(value: object) -> list[object]:
         elif isinstance(item, str):
             if item.strip():
                 out.append(item)
-        elif item is not None and not isinstance(item, dict):
+        elif item is not None and (mappings or not isinstance(item, dict)):
             out.append(item)
     return out
 

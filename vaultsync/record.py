@@ -27,7 +27,7 @@ from .frontmatter import Loader
 from .links import fits_wikilink
 from .notes import MAX_NOTE_BYTES, WONT, split_front_matter
 from .output import FileChanged, write_atomic
-from .properties import normalize_name, parse_date, strings
+from .properties import flatten, normalize_name, parse_date, strings
 
 REPORTED_BACK_TO = "reported_back_to"
 LAST_CONTACT = "last_contact"
@@ -389,9 +389,9 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
         key = key_node.value
         old = _load(y).get(key)
         dates = [parse_date(t) for t in strings(old) if t]
-        if None in dates or _holds_mapping(old):
+        if None in dates or any(isinstance(v, dict) for v in flatten(old, mappings=True)):
             raise RecordError(f"`{key}` holds text that is not a date; write it as YYYY-MM-DD")
-        written = max(filter(None, dates), default=parse_date(old))
+        written = max(filter(None, dates), default=None)
         if written is not None and written >= on:
             return text  # a later contact the user wrote stays
         start, end = value.start_mark.index, value.end_mark.index
@@ -411,19 +411,6 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
     new_text = front.join(new_yaml)
     _check(node, new_text, index, key, lambda v: parse_date(v) == on)
     return new_text
-
-
-def _holds_mapping(value: object) -> bool:
-    """Whether a value is, or has in its lists, a mapping (looked through without recursion:
-    lists may nest thousands deep)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            return True
-        if isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def _value_end(y: str, value: Node) -> int:

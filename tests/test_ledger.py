@@ -8,6 +8,7 @@ become or stop being people, `reports_on` closings of other notes' items, unreso
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pytest
 from conftest import SAMPLE_VAULT, TODAY
@@ -47,6 +48,9 @@ TEXTS = [
     b'---\nadvice_from: "[[Marcus Lee]]"\noutcome: true\ndate: 2026-08-01\n---\n',
     b"---\naliases: [Marcus Lee]\ncadence: 1w\n---\n",
     b"",
+    # A name typed composed, and an alias stored decomposed (as macOS may write it):
+    '---\ndate: 2026-11-05\nreport_back_to: "[[Zo\u00eb]]"\n---\n'.encode(),
+    '---\ntype: person\naliases: [Zoe\u0308]\n---\n'.encode(),
 ]
 PATHS = [
     *SAMPLE,
@@ -57,6 +61,7 @@ PATHS = [
     "Archive/Marcus Lee.md",
     "Meetings/2026-11-25 New.md",
     "Meetings/2026-11-19 Intro call with Jordan Okafor.md",
+    "People/Zoe\u0308.md",  # decomposed
 ]
 
 # (path, text index or None to delete it)
@@ -100,6 +105,20 @@ def test_an_edit_shares_out_only_what_it_touches() -> None:
     ledger.update(notes, DAY)
     again = {p for p, part in ledger.shares.items() if part is not before[p]}
     assert again == {path}
+    assert ledger.report() == compute(notes.values(), CONFIG, DAY)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("NFC", "NFD"), ("NFD", "NFC")])
+def test_a_new_note_is_found_by_the_links_typed_before_it_however_accents_are_stored(
+    typed: str, stored: str
+) -> None:
+    tea, zoe = "Meetings/2026-11-05 Tea.md", unicodedata.normalize(stored, "People/Zoë.md")
+    link = unicodedata.normalize(typed, "Zoë")
+    notes = {tea: READER.parse(tea, f"---\nreport_back_to: '[[{link}]]'\n---\n".encode())}
+    ledger = Ledger(notes.values(), CONFIG, DAY)
+    notes[zoe] = READER.parse(zoe, b"---\ntype: person\n---\n")
+    ledger.update(notes, DAY, [zoe])
+    assert [f.person.key for f in ledger.report().followups] == [zoe]
     assert ledger.report() == compute(notes.values(), CONFIG, DAY)
 
 

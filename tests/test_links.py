@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
+from pathlib import Path
+
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vaultsync.links import Link, LinkIndex, links_in, parse_reference
+from vaultsync.links import Link, LinkIndex, fold, links_in, parse_reference
+from vaultsync.scan import scan
+from vaultsync.ticks import done
 
 
 def targets(text: str, source_dir: str = "") -> list[str]:
@@ -310,3 +316,80 @@ def test_exact_path_beats_suffix_match() -> None:
 def test_same_alias_twice_is_not_ambiguous() -> None:
     idx = index({"People/Bob.md": ["Bobby", "bobby"]})
     assert idx.resolve("Bobby") == ("People/Bob.md", [])
+
+
+# --- fold: names compare without case, and however their accents are stored ------------------
+
+
+def nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+def test_a_decomposed_file_name_and_a_composed_link_name_one_note() -> None:
+    # macOS may store `José` as `Jose` and a combining accent; the link is typed composed.
+    idx = index({nfd("People/José Díaz.md"): [nfd("Pepe Núñez")], "People/Zoë.md": []})
+    assert nfd("José") != "José"
+    for target in ("José Díaz", "people/JOSÉ DÍAZ", "pepe núñez", nfd("José Díaz")):
+        assert idx.resolve(target) == (nfd("People/José Díaz.md"), [])
+    assert idx.resolve(nfd("Zoë")) == ("People/Zoë.md", [])
+
+
+def test_the_same_name_stored_both_ways_is_two_candidates_not_two_people() -> None:
+    idx = index({"A/Zoë.md": [], nfd("B/Zoë.md"): []})  # a case-sensitive disk holds both
+    chosen, others = idx.resolve("Zoë")
+    assert (chosen, others) == ("A/Zoë.md", [nfd("B/Zoë.md")])
+    idx.remove(nfd("B/Zoë.md"))
+    assert idx.resolve(nfd("zoë")) == ("A/Zoë.md", [])
+
+
+@settings(deadline=None)
+@given(st.text())
+def test_fold_meets_every_way_of_storing_the_same_text(text: str) -> None:
+    folded = fold(unicodedata.normalize("NFC", text))
+    assert fold(nfd(text)) == folded
+    assert fold(folded) == folded  # a folded name looked up again finds itself
+
+
+def test_a_vault_copied_from_macos_reads_as_obsidian_shows_it(tmp_path: Path) -> None:
+    """Names stored decomposed on disk, typed composed (or the other way) in notes and in
+    the configuration: one person each, the right folders skipped, links written composed."""
+    notes = {
+        nfd("Équipe/José Díaz.md"): "---\naliases: [Pepe]\n---\n",
+        nfd("Modèles/Réunion.md"): "---\ndate: 2026-11-01\nreport_back_to: '[[Ghost]]'\n---\n",
+        nfd("Archivé/2025 Dîner.md"): "---\ndate: 2026-11-02\nreport_back_to: '[[Ghost]]'\n---\n",
+        "Brouillé/Idée.md": "---\ndate: 2026-11-03\nreport_back_to: '[[Ghost]]'\n---\n",
+        nfd("Réunions/Brouillon café.md"): "- [ ] Follow up with [[Ghost]]\n",
+        "Réunions/2026-11-20 Café.md": (
+            "---\ndate: 2026-11-20\n"
+            f"people: ['[[José Díaz]]', '[[{nfd('pepe')}]]']\n"
+            f"introduced_by: '[[{nfd('Zoë')}]]'\nreport_back_to: ['[[zoë]]']\n---\n"
+            f"- [ ] Follow up with [[{nfd('JOSÉ DÍAZ')}]] 📅 2026-11-30\n"
+        ),
+        ".vaultsync.toml": (
+            'people_folders = ["Équipe"]\ntemplates_folders = ["Modèles"]\n'
+            f'ignore = ["Archivé/**", "{nfd("Brouillé")}/**", "**/brouillon café.md"]\n'
+        ),
+    }
+    for rel, text in notes.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    meeting, jose = "Réunions/2026-11-20 Café.md", nfd("Équipe/José Díaz.md")
+
+    report = scan(tmp_path, dt.date(2026, 11, 27), dry_run=True).report
+    assert [(row.person.key, row.person.note) for row in report.people] == [
+        (jose, jose),
+        ("?zoë", None),
+    ]
+    assert sorted((f.person.key, f.reasons) for f in report.followups) == [
+        ("?zoë", ["introduction", "explicit"]),
+        (jose, ["task"]),
+    ]
+    text = scan(tmp_path, dt.date(2026, 11, 27)).text
+    assert "[[Équipe/José Díaz|José Díaz]]" in text and nfd("José") not in text
+
+    result = done(tmp_path, nfd("josé díaz"), dt.date(2026, 11, 27))
+    assert "reported_back_to:\n  - \"[[José Díaz]] 2026-11-27\"\n" in (
+        tmp_path / meeting
+    ).read_text("utf-8")
+    assert result.scan is not None
+    assert [f.person.key for f in result.scan.report.followups] == ["?zoë"]  # José's closed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -96,6 +98,12 @@ def test_the_output_path_follows_the_configuration() -> None:
     layout = Layout(output="Reports/Follow-ups.md", templates=(), ignore=())
     assert classify("Reports/Follow-ups.md", layout) == "output"
     assert classify("Follow-ups.md", layout) == "note"
+
+
+def test_the_output_is_known_however_its_accents_are_stored() -> None:
+    # macOS, which stores names decomposed, opens the same file for either spelling.
+    layout = Layout(output="Réseau/Suivi.md", templates=(), ignore=())
+    assert classify(unicodedata.normalize("NFD", "réseau/suivi.md"), layout) == "output"
 
 
 def test_a_note_name_is_never_an_editor_temp_file() -> None:

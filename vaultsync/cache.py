@@ -32,7 +32,7 @@ from .output import write_atomic
 from .tasks import Task
 
 log = logging.getLogger("vaultsync")
-FORMAT = 4  # the layout of both files, and what reading a note gives; another one is ignored
+FORMAT = 5  # the layout of both files, and what reading and resolving give; another is ignored
 RACY_NS = 2_000_000_000  # a note changed this recently may change again within its mtime tick
 H = TypeVar("H")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -114,8 +115,20 @@ def parse_reference(text: str, source_dir: str = "") -> list[Link]:
     return [Link(name, bare=True)] if name else []
 
 
+def composed(text: str) -> str:
+    """`text` with its accents composed (NFC), as Obsidian keeps every path: macOS may store
+    `é` in a file name as `e` and a combining accent, which a link must not copy."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def fold(name: str) -> str:
+    """A name as links compare it: without case, and `composed`, so that a decomposed file
+    name and the link typed to it meet."""
+    return composed(name.lower())
+
+
 def _key(path: str) -> str:
-    return path[:-3].lower() if path.lower().endswith(".md") else path.lower()
+    return fold(path[:-3] if path.lower().endswith(".md") else path)
 
 
 @dataclass(slots=True)
@@ -123,7 +136,7 @@ class LinkIndex:
     """Finds the note a link points at; built once from all note paths and their aliases."""
 
     is_preferred: Callable[[str], bool] = lambda path: False
-    _stems: dict[str, list[str]] = field(default_factory=dict)  # lower file name -> paths
+    _stems: dict[str, list[str]] = field(default_factory=dict)  # folded file name -> paths
     _aliases: dict[str, list[str]] = field(default_factory=dict)
     # Answers already given: a vault names the same few people in thousands of notes.
     _resolved: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
@@ -132,14 +145,14 @@ class LinkIndex:
         self._resolved.clear()
         self._stems.setdefault(_key(path).rsplit("/", 1)[-1], []).append(path)
         for alias in aliases:
-            self._aliases.setdefault(alias.strip().lower(), []).append(path)
+            self._aliases.setdefault(fold(alias.strip()), []).append(path)
 
     def remove(self, path: str, aliases: Iterable[str] = ()) -> None:
         """Undo `add(path, aliases)`."""
         self._resolved.clear()
         for table, name in (
             (self._stems, _key(path).rsplit("/", 1)[-1]),
-            *((self._aliases, alias.strip().lower()) for alias in aliases),
+            *((self._aliases, fold(alias.strip())) for alias in aliases),
         ):
             paths = table.get(name, [])
             if path in paths:
@@ -155,7 +168,7 @@ class LinkIndex:
         return found
 
     def _resolve(self, target: str) -> tuple[str | None, list[str]]:
-        key = target.strip().lower()
+        key = fold(target.strip())
         if not key:
             return None, []
         if "/" in key:

@@ -73,7 +73,7 @@ class Note:
 class Person:
     """Someone the user owes or meets: a person note, or an unresolved link to one."""
 
-    key: str  # the note's path, or `?` and the lower-cased target for an unresolved person
+    key: str  # the note's path, or `?` and the `links.fold` of the target for one without
     name: str  # file name without `.md`, or the link target as written
     note: str | None
     display: str  # `name:` of the note, else `name`

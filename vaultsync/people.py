@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .config import Config
-from .links import FILE, Link, LinkIndex
+from .links import FILE, Link, LinkIndex, fold
 from .model import Note, Person, ScanWarning
 
 PERSON_WORDS = frozenset({"person", "people", "contact"})
@@ -23,18 +23,18 @@ def is_person_note(note: Note, people_folders: Iterable[str]) -> bool:
         return True
     if "people" in words.get("categories", frozenset()):
         return True
-    lowered = note.path.lower()
-    return any(lowered.startswith(folder.lower() + "/") for folder in people_folders)
+    folded = fold(note.path)
+    return any(folded.startswith(fold(folder) + "/") for folder in people_folders)
 
 
 def names_of(note: Note) -> set[str]:
-    """The lower-cased names a link can reach `note` by: its file name and its aliases."""
-    return {note.stem.lower(), *(alias.strip().lower() for alias in note.aliases)}
+    """The names (folded) a link can reach `note` by: its file name and its aliases."""
+    return {fold(note.stem), *(fold(alias.strip()) for alias in note.aliases)}
 
 
 def name_of(target: str) -> str:
     """The name a link target is looked up by (the file name part of a path)."""
-    return target.strip().lower().rsplit("/", 1)[-1]
+    return fold(target.strip()).rsplit("/", 1)[-1]
 
 
 @dataclass(slots=True)
@@ -96,8 +96,8 @@ class Directory:
             name = self._names[link.target] = name_of(link.target)
         lookups.names.add(name)
         found, others = self.index.resolve(link.target)
-        if found and others and link.target.lower() not in lookups.warned:
-            lookups.warned.add(link.target.lower())
+        if found and others and fold(link.target) not in lookups.warned:
+            lookups.warned.add(fold(link.target))
             lookups.warnings.append(
                 ScanWarning(
                     source,
@@ -133,7 +133,7 @@ class Directory:
                 if part.target
                 for p in self.people_for(part, source, line, lookups)
             ]
-        key = "?" + link.target.lower()
+        key = "?" + fold(link.target)
         if key not in lookups.others:
             lookups.others[key] = Person(key=key, name=link.target, note=None, display=link.target)
         return [lookups.others[key]]

@@ -24,7 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import VaultsyncError
 from .frontmatter import Loader
-from .links import fits_wikilink
+from .links import composed, fits_wikilink
 from .notes import MAX_NOTE_BYTES, WONT, split_front_matter
 from .output import FileChanged, write_atomic
 from .properties import flatten, normalize_name, parse_date, strings
@@ -72,6 +72,7 @@ def yaml_quote(text: str) -> str:
 def reference(target: str) -> str:
     """How a note or a name is written in a property: `[[target]]`, or the bare name when
     it holds a character that a wikilink cannot carry (a bare name resolves the same way)."""
+    target = composed(target)
     if fits_wikilink(target):
         return f"[[{target}]]"
     return " ".join(target.split())

@@ -14,7 +14,7 @@ from operator import attrgetter, itemgetter
 from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
-from .links import UNSAFE_IN_WIKILINK, fits_wikilink
+from .links import UNSAFE_IN_WIKILINK, composed, fits_wikilink
 from .model import FollowUp, Person, PersonRow, Report
 
 T = TypeVar("T")
@@ -58,6 +58,7 @@ def link(target: str, shown: str, *, in_table: bool = False) -> str:
     A wikilink where the names allow one; otherwise a Markdown link with a percent-encoded
     path, which Obsidian resolves the same way and which no character can break.
     """
+    target, shown = composed(target), composed(shown)
     shown = one_line(shown) or target
     if fits_wikilink(target):
         if shown == target.rsplit("/", 1)[-1] and "/" not in target:
@@ -178,7 +179,8 @@ def section_of(f: FollowUp) -> str:
 
 
 def mermaid_label(text: str) -> str:
-    text = one_line(text).replace("#", "#35;").replace('"', "#quot;")
+    """A node's text, which Obsidian also reads as the name of the note it opens."""
+    text = one_line(composed(text)).replace("#", "#35;").replace('"', "#quot;")
     for char, code in (("<", "#lt;"), (">", "#gt;"), ("`", "#96;"), ("%", "#37;")):
         text = text.replace(char, code)
     return text

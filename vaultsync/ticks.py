@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from .errors import UsageError
 from .followups import item_id
-from .links import parse_reference
+from .links import fold, parse_reference
 from .model import FollowUp, Person, Report, ScanWarning
 from .output import block_span, read_bytes, splice
 from .record import (
@@ -92,8 +92,8 @@ def person_reference(person: Person, note_paths: Collection[str]) -> str:
     file name, else `[[Folder/Name]]`; an unresolved person as the name the notes use."""
     if person.note is None:
         return reference(person.name)
-    stem = person.note.rsplit("/", 1)[-1][:-3].lower()
-    same = sum(1 for p in note_paths if p.rsplit("/", 1)[-1][:-3].lower() == stem)
+    stem = fold(person.note.rsplit("/", 1)[-1][:-3])
+    same = sum(1 for p in note_paths if fold(p.rsplit("/", 1)[-1][:-3]) == stem)
     return reference(person.name if same == 1 else person.note[:-3])
 
 
@@ -264,7 +264,7 @@ def _is_source(source: str, wanted: str, root: Path) -> bool:
     if name.lower().endswith(".md"):
         name = name[:-3]
     stem = source[:-3]
-    return name.lower() in (stem.lower(), stem.rsplit("/", 1)[-1].lower())
+    return fold(name) in (fold(stem), fold(stem.rsplit("/", 1)[-1]))
 
 
 def matching(
@@ -275,12 +275,12 @@ def matching(
     by_id = [f for f in items if f.id == wanted]
     if by_id:
         return by_id
-    name = _strip_link(query).lower()
+    name = fold(_strip_link(query))
     if not name:
         return []  # an empty name (a script's unset variable) must match nothing
 
     def names(p: Person) -> tuple[str, ...]:
-        return (p.name.lower(), p.display.lower()) + ((p.note[:-3].lower(),) if p.note else ())
+        return (fold(p.name), fold(p.display)) + ((fold(p.note[:-3]),) if p.note else ())
 
     found = [f for f in items if name in names(f.person)]
     if source is not None:

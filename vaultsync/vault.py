@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .config import Config
+from .links import fold
 from .model import ScanWarning
 
 UNLISTED = "cannot list this folder"  # how a discovery warning begins for such a folder
@@ -89,7 +90,7 @@ def ignore_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pattern that fully matches what any of `patterns` fully matches."""
     if not patterns:
         return None
-    either = "|".join(f"(?:{glob_regex(pattern).pattern})" for pattern in patterns)
+    either = "|".join(f"(?:{glob_regex(fold(pattern)).pattern})" for pattern in patterns)
     return re.compile(either, re.IGNORECASE | re.DOTALL)
 
 
@@ -100,14 +101,15 @@ class Layout:
     output: str
     templates: tuple[str, ...]
     ignore: tuple[str, ...]
-    # The same, prepared once: the rules run for every file of the vault.
+    # The same, prepared once (the rules run for every file of the vault), and folded: a path
+    # matches them without case and however its accents are stored (`links.fold`).
     _output: str = field(init=False, repr=False, compare=False)
     _templates: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _ignored: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_output", self.output.lower())
-        object.__setattr__(self, "_templates", tuple(f.lower() + "/" for f in self.templates))
+        object.__setattr__(self, "_output", fold(self.output))
+        object.__setattr__(self, "_templates", tuple(fold(f) + "/" for f in self.templates))
         object.__setattr__(self, "_ignored", ignore_regex(self.ignore))
 
     @classmethod
@@ -116,30 +118,29 @@ class Layout:
 
     def skips_folder(self, rel: str) -> bool:
         """Whether nothing inside the folder at vault-relative `rel` is read."""
-        return (
-            _hidden(rel)
-            or (rel.lower() + "/").startswith(self._templates)
+        if _hidden(rel):
+            return True
+        folded = fold(rel)
+        return (folded + "/").startswith(self._templates) or (
             # `Archive/**` names the folder's contents: "Archive/" stands for all of them.
-            or (
-                self._ignored is not None
-                and bool(self._ignored.fullmatch(rel) or self._ignored.fullmatch(rel + "/"))
-            )
+            self._ignored is not None
+            and bool(self._ignored.fullmatch(folded) or self._ignored.fullmatch(folded + "/"))
         )
 
     def skip_reason(self, rel: str) -> str | None:
         """Why the file at vault-relative `rel` is not read as a note (None: it is read)."""
         if _hidden(rel):
             return "hidden"
-        lowered = rel.lower()
-        if not lowered.endswith(".md"):
+        folded = fold(rel)
+        if not folded.endswith(".md"):
             return "not markdown"
         if not is_utf8(rel):
             return "not utf-8"
-        if lowered == self._output:
+        if folded == self._output:
             return "output"
-        if lowered.startswith(self._templates):
+        if folded.startswith(self._templates):
             return "template"
-        if self._ignored is not None and self._ignored.fullmatch(rel):
+        if self._ignored is not None and self._ignored.fullmatch(folded):
             return "ignored"
         if is_conflict_copy(rel.rsplit("/", 1)[-1]):
             return "conflict"

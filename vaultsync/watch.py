@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Literal
 from .cache import digest
 from .config import CONFIG_FILE, load_config
 from .errors import VaultsyncError
+from .links import fold
 from .output import TEMP_PREFIX, read_bytes
 from .scan import UNSURE, Vault, bulk
 from .vault import UNLISTED, Layout, discover
@@ -98,7 +99,7 @@ def classify(rel: str, layout: Layout, *, is_dir: bool = False) -> Kind:
         return "ignore" if layout.skips_folder(rel) else "folder"
     if rel in CONFIG_FILES:
         return "config"
-    if rel.lower() == layout.output.lower():
+    if fold(rel) == fold(layout.output):
         return "output"
     name = rel.rsplit("/", 1)[-1]
     if name.startswith(TEMP_PREFIX) or is_editor_temp(name):

@@ -122,6 +122,20 @@ def test_a_new_note_is_found_by_the_links_typed_before_it_however_accents_are_st
     assert ledger.report() == compute(notes.values(), CONFIG, DAY)
 
 
+def test_a_person_found_by_a_decomposed_alias_can_be_deleted() -> None:
+    tea, zoey = "Meetings/2026-11-05 Tea.md", "People/Zoey.md"
+    notes = {
+        tea: READER.parse(tea, TEXTS[-2]),  # `[[Zoë]]`, composed
+        zoey: READER.parse(zoey, "---\ntype: person\naliases: [Zoe\u0308]\n---\n".encode()),
+    }
+    ledger = Ledger(notes.values(), CONFIG, DAY)
+    assert [f.person.key for f in ledger.report().followups] == [zoey]
+    del notes[zoey]  # its alias must leave the index with it
+    ledger.update(notes, DAY, [zoey])
+    assert [f.person.key for f in ledger.report().followups] == ["?zoë"]
+    assert ledger.report() == compute(notes.values(), CONFIG, DAY)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     steps=st.lists(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vaultsync.links import Link, LinkIndex, fold, links_in, parse_reference
+from vaultsync.links import Link, LinkIndex, composed, fold, links_in, parse_reference
 from vaultsync.scan import scan
 from vaultsync.ticks import done
 
@@ -334,6 +334,15 @@ def test_a_decomposed_file_name_and_a_composed_link_name_one_note() -> None:
     assert idx.resolve(nfd("Zoë")) == ("People/Zoë.md", [])
 
 
+@pytest.mark.parametrize("form", ["NFC", "NFD"])
+def test_the_note_chosen_among_several_is_the_same_however_accents_are_stored(form: str) -> None:
+    idx = index({unicodedata.normalize(form, "Café/Ann.md"): [], "Work/Ann.md": []})
+    assert idx.resolve("Ann") == (
+        unicodedata.normalize(form, "Café/Ann.md"),
+        ["Work/Ann.md"],
+    )
+
+
 def test_the_same_name_stored_both_ways_is_two_candidates_not_two_people() -> None:
     idx = index({"A/Zoë.md": [], nfd("B/Zoë.md"): []})  # a case-sensitive disk holds both
     chosen, others = idx.resolve("Zoë")
@@ -355,7 +364,7 @@ def test_a_vault_copied_from_macos_reads_as_obsidian_shows_it(tmp_path: Path) ->
     the configuration: one person each, the right folders skipped, links written composed."""
     notes = {
         nfd("Équipe/José Díaz.md"): "---\naliases: [Pepe]\n---\n",
-        nfd("Modèles/Réunion.md"): "---\ndate: 2026-11-01\nreport_back_to: '[[Ghost]]'\n---\n",
+        "Modèles/Réunion.md": "---\ndate: 2026-11-01\nreport_back_to: '[[Ghost]]'\n---\n",
         nfd("Archivé/2025 Dîner.md"): "---\ndate: 2026-11-02\nreport_back_to: '[[Ghost]]'\n---\n",
         "Brouillé/Idée.md": "---\ndate: 2026-11-03\nreport_back_to: '[[Ghost]]'\n---\n",
         nfd("Réunions/Brouillon café.md"): "- [ ] Follow up with [[Ghost]]\n",
@@ -366,7 +375,7 @@ def test_a_vault_copied_from_macos_reads_as_obsidian_shows_it(tmp_path: Path) ->
             f"- [ ] Follow up with [[{nfd('JOSÉ DÍAZ')}]] 📅 2026-11-30\n"
         ),
         ".vaultsync.toml": (
-            'people_folders = ["Équipe"]\ntemplates_folders = ["Modèles"]\n'
+            f'people_folders = ["Équipe"]\ntemplates_folders = ["{nfd("Modèles")}"]\n'
             f'ignore = ["Archivé/**", "{nfd("Brouillé")}/**", "**/brouillon café.md"]\n'
         ),
     }
@@ -387,9 +396,37 @@ def test_a_vault_copied_from_macos_reads_as_obsidian_shows_it(tmp_path: Path) ->
     text = scan(tmp_path, dt.date(2026, 11, 27)).text
     assert "[[Équipe/José Díaz|José Díaz]]" in text and nfd("José") not in text
 
-    result = done(tmp_path, nfd("josé díaz"), dt.date(2026, 11, 27))
+    result = done(
+        tmp_path, nfd("josé díaz"), dt.date(2026, 11, 27), source=nfd("2026-11-20 café")
+    )
     assert "reported_back_to:\n  - \"[[José Díaz]] 2026-11-27\"\n" in (
         tmp_path / meeting
     ).read_text("utf-8")
     assert result.scan is not None
     assert [f.person.key for f in result.scan.report.followups] == ["?zoë"]  # José's closed
+
+
+@pytest.mark.parametrize("form", ["NFC", "NFD"])
+def test_people_are_listed_in_the_same_order_however_accents_are_stored(
+    tmp_path: Path, form: str
+) -> None:
+    names = ["Fay", "Émile", "dan"]
+    for name in names:
+        (tmp_path / "People").mkdir(exist_ok=True)
+        (tmp_path / "People" / unicodedata.normalize(form, f"{name}.md")).write_text("")
+    linked = ", ".join(f"'[[{name}]]'" for name in names)
+    (tmp_path / "Tea.md").write_text(f"---\ndate: 2026-11-05\nreport_back_to: [{linked}]\n---")
+    (tmp_path / "Intro.md").write_text(
+        "---\ndate: 2026-11-06\nintroduced_by: '[[Fay]]'\npeople: ['[[Émile]]', '[[dan]]']\n---\n"
+    )
+    result = scan(tmp_path, dt.date(2026, 11, 27))
+    expected = ["dan", "Fay", "Émile"]
+    assert [composed(row.person.name) for row in result.report.people] == expected
+    items = [composed(f.person.name) for f in result.report.followups]
+    assert items == ["Fay", "dan", "Fay", "Émile"]  # the introduction is due first
+    graph = result.text[result.text.index("```mermaid") :]
+    assert [line.split('"')[1] for line in graph.splitlines() if '["' in line] == [
+        "Fay",
+        "dan",
+        "Émile",
+    ]

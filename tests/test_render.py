@@ -12,7 +12,7 @@ from conftest import splice_text as splice
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vaultsync.links import Link, links_in
+from vaultsync.links import Link, composed, links_in
 from vaultsync.model import FollowUp, Person, PersonRow, Report
 from vaultsync.render import BEGIN, END, escape_text, link, mermaid_label, one_line, render_block
 
@@ -85,7 +85,8 @@ def test_link_is_a_single_line(target: str, shown: str, in_table: bool) -> None:
 @given(TARGET, TITLE, st.booleans())
 def test_link_parses_back_to_its_target(target: str, shown: str, in_table: bool) -> None:
     out = link(target, shown, in_table=in_table)
-    assert links_in(out) == [Link(target)], out
+    # Composed, as Obsidian keeps names: `豈` (U+F900) is written as its equal U+8C48.
+    assert links_in(out) == [Link(composed(target))], out
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .config import Config
+from .links import fold
 from .model import FollowUp, Note, Person, ScanWarning
 from .people import Directory, Lookups
 from .tasks import OPEN
@@ -97,7 +98,7 @@ class Item:
 
 def order(f: FollowUp, today: dt.date) -> Order:
     """Where a follow-up goes in its list: by due date (undated last), then person, then note."""
-    return (f.due is None, f.due or today, f.person.name.lower(), f.person.key, f.source or "")
+    return (f.due is None, f.due or today, fold(f.person.name), f.person.key, f.source or "")
 
 
 def latest(dates: Iterable[dt.date | None]) -> dt.date | None:

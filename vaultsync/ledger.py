@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 
 from .config import Config
 from .followups import Order, Share, followup, latest, order, reconnect, share
+from .links import fold
 from .model import FollowUp, Note, Person, PersonRow, Report, ScanWarning, merge_warnings
 from .people import Directory, names_of
 
@@ -312,7 +313,7 @@ class Ledger:
             place = self.reconnects[key] = order(made, self.today)
             self.open.add(place, made)
         opened, closed = self.counts.get(key, (0, 0))
-        rank = self.ranks[key] = (person.name.lower(), key)
+        rank = self.ranks[key] = (fold(person.name), key)
         self.people.add(rank, PersonRow(person, last, opened + (made is not None), closed))
 
 

@@ -184,5 +184,9 @@ class LinkIndex:
             return None, []
         if len(candidates) == 1:
             return candidates[0], []
-        ranked = sorted(set(candidates), key=lambda p: (not self.is_preferred(p), len(p), p))
+        # Measured as Obsidian sees them, composed: the choice is the same on every disk.
+        ranked = sorted(
+            set(candidates),
+            key=lambda p: (not self.is_preferred(p), len(composed(p)), composed(p), p),
+        )
         return ranked[0], ranked[1:]

@@ -179,8 +179,7 @@ def section_of(f: FollowUp) -> str:
 
 
 def mermaid_label(text: str) -> str:
-    """A node's text, which Obsidian also reads as the name of the note it opens."""
-    text = one_line(composed(text)).replace("#", "#35;").replace('"', "#quot;")
+    text = one_line(text).replace("#", "#35;").replace('"', "#quot;")
     for char, code in (("<", "#lt;"), (">", "#gt;"), ("`", "#96;"), ("%", "#37;")):
         text = text.replace(char, code)
     return text
@@ -197,7 +196,8 @@ def graph_lines(introductions: Sequence[tuple[Person, Person]]) -> list[str]:
     nodes: dict[str, str] = {}
     for pair in introductions:
         for person in pair:
-            nodes.setdefault(person.key, person.name)
+            # Composed: Obsidian also reads a node's text as the name of the note it opens.
+            nodes.setdefault(person.key, composed(person.name))
     ids = {key: f"p{i}" for i, key in enumerate(sorted(nodes, key=lambda k: (nodes[k], k)))}
     return [
         "```mermaid",

@@ -174,6 +174,32 @@ def test_a_tick_is_recorded_in_the_source_note_and_closes_the_item(vault: Path) 
     assert snapshot(vault) == after
 
 
+def test_a_box_ticked_while_a_scan_writes_is_recorded_on_its_next_attempt(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-shot scan lets its notes go before rendering; when the output changed under it
+    (here: ticked just before the scan's write compares it), it reads them all again."""
+    from vaultsync import output
+    from vaultsync import scan as scan_module
+
+    writes: list[Path] = []
+
+    def tick_then_write(path: Path, data: bytes, **kwargs: Any) -> None:
+        if not writes:  # the user ticks a box on disk just before our write
+            text = follow_ups(vault).replace("- [ ] Report back to", "- [x] Report back to", 1)
+            (vault / "Follow-ups.md").write_text(text, "utf-8")
+        writes.append(path)
+        output.write_atomic(path, data, **kwargs)
+
+    lunch = vault / "Meetings/2026-11-25 Lunch.md"  # a new item: the scan has to write
+    lunch.write_text("---\ndate: 2026-11-25\nreport_back_to: '[[Sam Rivera]]'\n---\n", "utf-8")
+    monkeypatch.setattr(scan_module, "write_atomic", tick_then_write)
+    result = scan(vault, DAY, use_cache=False)
+    assert len(writes) == 2 and result.recorded  # refused once, then written
+    assert "- [x]" not in follow_ups(vault) and "2026-11-25 Lunch" in follow_ups(vault)
+    assert result.report == scan(vault, DAY, dry_run=True, use_cache=False).report
+
+
 def test_a_cancelled_tick_is_recorded_as_wont(vault: Path) -> None:
     tick(vault, ADVICE_ID, "-")
     result = scan(vault, DAY)

@@ -160,7 +160,7 @@ def decode(data: dict[str, Any], shared: dict[Any, Any] | None = None) -> Note:
         lines={_role(role): _int(line) for role, line in data["lines"].items()},
         warnings=[ScanWarning(path, _int(line), _str(msg)) for line, msg in data["warnings"]],
         **optional,
-    )
+    ).shared(shared)
 
 
 _DEFAULTS = _data(Note(""))

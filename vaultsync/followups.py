@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from .config import Config
 from .links import fold
-from .model import FollowUp, Note, Person, ScanWarning
+from .model import FollowUp, FrozenList, Note, Person, ScanWarning
 from .people import Directory, Lookups
 from .tasks import OPEN
 
@@ -255,12 +255,25 @@ def _item(note: Note, person: Person, it: _Owed) -> Item:
         item_id(note.path, person.key),
         note,
         person,
-        [r for r in REASON_ORDER if r in it.reasons],
+        _reasons(it.reasons),
         due,
         tuple(it.closings),
         it.open_task,
         tuple(it.task_closings),
     )
+
+
+# Each list of reasons once, read only (there are 15 at most, and 18,000 items).
+_REASONS: dict[tuple[str, ...], list[str]] = {}
+
+
+def _reasons(given: set[str]) -> list[str]:
+    """The reasons, in the order of REASON_ORDER."""
+    key = tuple(r for r in REASON_ORDER if r in given)
+    found = _REASONS.get(key)
+    if found is None:
+        found = _REASONS[key] = FrozenList(key)
+    return found
 
 
 def followup(

@@ -17,7 +17,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
 from .config import Config
-from .followups import Order, Share, followup, latest, order, reconnect, share
+from .followups import Item, Order, Share, followup, latest, order, reconnect, share
 from .links import fold
 from .model import FollowUp, Note, Person, PersonRow, Report, ScanWarning, merge_warnings
 from .people import Directory, names_of
@@ -93,30 +93,42 @@ def signature(note: Note) -> tuple[object, ...]:
 
 
 class Ledger:
-    """Every note's share, and their sum as a report, kept current by `update`."""
+    """Every note's share, and their sum as a report, kept current by `update`.
 
-    def __init__(self, notes: Iterable[Note], config: Config, today: dt.date) -> None:
+    Without `keep` (a one-shot scan), what only `update` needs is not kept: the shares, which
+    notes looked up which names, where each item was placed, every day each person was in
+    touch (at 50,000 notes, 30 MB); an `update` then starts over, keeping them.
+    """
+
+    def __init__(
+        self, notes: Iterable[Note], config: Config, today: dt.date, *, keep: bool = True
+    ) -> None:
         self.config = config
+        self.keep = keep
         self._build(notes, today)
 
     def _build(self, notes: Iterable[Note], today: dt.date) -> None:
         self.today = today
-        self.notes = {note.path: note for note in sorted(notes, key=lambda n: n.path)}
-        self.directory = Directory(self.notes.values(), self.config)
-        self.shares: dict[str, Share] = {}
+        self.directory = Directory(sorted(notes, key=lambda n: n.path), self.config)
+        self.notes = self.directory.notes  # one table of 50,000 notes, not two
+        self.shares: dict[str, Share] = {}  # with `keep`; without, the items yet to place:
+        self._unplaced: dict[str, Mapping[str, Item]] = {}
         self.readers: dict[str, dict[str, int]] = {}  # name looked up -> the notes that did
         self.interactions = 0
         # The running totals: person key -> day -> how many times they were in touch then;
         self.contacts: dict[str, dict[dt.date, int]] = {}
+        self.last_contact: dict[str, dt.date] = {}  # without `keep`: only the last day
         # person without a note -> spelling -> notes that use it, and the spelling shown;
         self.spellings: dict[str, dict[Person, int]] = {}
         self.others: dict[str, Person] = {}
         self.closings: dict[str, dict[Closing, int]] = {}  # note -> the closings sent to it
         self.owed: dict[str, dict[str, int]] = {}  # person key -> notes with an item for them
-        self.edges: dict[tuple[str, str], dict[tuple[Person, Person], int]] = {}
+        # (introducer, introduced) as spelled -> notes that say so (not by their keys first:
+        # a dict each for 14,000 pairs would take 4 MB for the one spelling most have);
+        self.edges: dict[tuple[Person, Person], int] = {}
         self.warnings: dict[ScanWarning, int] = {}
         # The report's parts, each kept in its order:
-        self.placed: dict[str, dict[str, Placed]] = {}  # note -> person key -> its item
+        self.placed: dict[str, tuple[tuple[str, Placed], ...]] = {}  # note -> person key, item
         self.counts: dict[str, list[int]] = {}  # person key -> [open, closed] items
         self.reconnects: dict[str, Order] = {}  # person key -> their reconnect's place
         self.ranks: dict[str, Rank] = {}  # person key -> their row's place
@@ -140,7 +152,8 @@ class Ledger:
         """Bring the shares in line with `notes` (the vault's notes now) and `today`. With
         `paths`, only those are compared: the caller knows no other note was touched (at
         50,000 notes, comparing them all costs 20 ms per edit)."""
-        if today != self.today:  # every due date's status may change: start over
+        if today != self.today or not self.keep:  # every due date's status may change
+            self.keep = True
             self._build(notes.values(), today)
             return
         if paths is None:
@@ -160,11 +173,9 @@ class Ledger:
                 for name in names_of(note) if note is not None else ():
                     again.update(self.readers.get(name, ()))
             if old is not None:
-                self.directory.remove(path)
-                del self.notes[path]
+                self.directory.remove(path)  # from `self.notes` too: they are one table
             if new is not None:
                 self.directory.add(new)
-                self.notes[path] = new
             self._persons.add(path)  # its row, if it is (or was) a person note
         for path in sorted(again):
             self._share(path)
@@ -174,13 +185,14 @@ class Ledger:
         if self._warnings is None:
             self._warnings = merge_warnings(list(self.warnings))
         if self._introductions is None:
-            pairs = {}
-            for keys, given in self.edges.items():
-                introducer, person = next(iter(given))  # the same people, however spelled
-                pairs[keys] = (
-                    self.others.get(introducer.key, introducer),
-                    self.others.get(person.key, person),
-                )
+            pairs: dict[tuple[str, str], tuple[Person, Person]] = {}
+            for introducer, person in self.edges:
+                keys = (introducer.key, person.key)
+                if keys not in pairs:  # the first spelling of the same people
+                    pairs[keys] = (
+                        self.others.get(introducer.key, introducer),
+                        self.others.get(person.key, person),
+                    )
             self._introductions = [pairs[keys] for keys in sorted(pairs)]
         return Report(
             today=self.today,
@@ -202,16 +214,19 @@ class Ledger:
         note = self.notes.get(path)
         new = None if note is None else share(note, self.directory, self.config, self.today)
         if new is not None:
-            self.shares[path] = new
+            if self.keep:
+                self.shares[path] = new
+            elif new.items:
+                self._unplaced[path] = new.items
             self._count(new, 1)
 
     def _count(self, part: Share, sign: int) -> None:
         path = part.note.path
-        for name in part.names:
+        for name in part.names if self.keep else ():
             _tally(self.readers, name, path, sign)
         self.interactions += sign * part.interaction
         for key, day in part.touches:
-            _tally(self.contacts, key, day, sign)
+            self._touch(key, day, sign)
             self._persons.add(key)
         for key, person in part.others.items():
             _tally(self.spellings, key, person, sign)
@@ -221,10 +236,10 @@ class Ledger:
             self._sources.add(target)
         if part.items:  # items to place (or placed: to take back)
             self._sources.add(path)
-        for key in part.items:
+        for key in part.items if self.keep else ():  # a first `_settle` places every item
             _tally(self.owed, key, path, sign)
-        for introducer, person in part.edges:
-            _tally(self.edges, (introducer.key, person.key), (introducer, person), sign)
+        for edge in part.edges:
+            _add(self.edges, edge, sign)
             self._introductions = None
         for warning in part.warnings:
             _add(self.warnings, warning, sign)
@@ -256,22 +271,29 @@ class Ledger:
 
     def _place(self, source: str) -> None:
         """Put the note's items in the report again (they, or what closes them, changed)."""
-        for key, placed in self.placed.pop(source, {}).items():
+        for key, placed in self.placed.pop(source, ()):
             self._put(key, placed, -1)
-        part = self.shares.get(source)
-        if part is None or not part.items:
+        if self.keep:
+            part = self.shares.get(source)
+            items = part.items if part is not None else None
+        else:
+            items = self._unplaced.pop(source, None)
+        if not items:
             return
         today, horizon = self.today, self.config.horizon_days
         closings = self.closings.get(source, {})
         mine: dict[str, Placed] = {}
-        for key, item in part.items.items():
+        for key, item in items.items():
             person = self.others.get(key, item.person)
             extra = [on for seen, on in closings if not seen or key in seen]
             if not extra and person is item.person:
-                if item.built is None:
+                built = item.built
+                if built is None:
                     made = followup(item, person, [], today, horizon)
-                    item.built = (order(made, today), made)
-                place, made = item.built
+                    built = (order(made, today), made)
+                    if self.keep:
+                        item.built = built
+                place, made = built
             else:
                 made = followup(item, person, extra, today, horizon)
                 place = order(made, today)
@@ -279,7 +301,8 @@ class Ledger:
             touched = tuple(on for on in ons if on is not None and on <= today)
             mine[key] = (place, made, touched)
             self._put(key, mine[key], 1)
-        self.placed[source] = mine
+        if self.keep:  # a tuple, not a dict: 18,000 of them (2 MB)
+            self.placed[source] = tuple(mine.items())
 
     def _put(self, key: str, placed: Placed, sign: int) -> None:
         place, made, touched = placed
@@ -294,8 +317,15 @@ class Ledger:
         if counts == [0, 0]:
             del self.counts[key]
         for day in touched:
-            _tally(self.contacts, key, day, sign)
+            self._touch(key, day, sign)
         self._persons.add(key)
+
+    def _touch(self, key: str, day: dt.date, sign: int) -> None:
+        """The person was in touch on `day` (or, with a negative sign, no longer)."""
+        if self.keep:
+            _tally(self.contacts, key, day, sign)
+        elif day > self.last_contact.get(key, dt.date.min):  # days are only added
+            self.last_contact[key] = day
 
     def _row(self, key: str) -> None:
         """The person's row in the people table, and their reconnect if one is due."""
@@ -307,15 +337,20 @@ class Ledger:
         if person is None:
             return
         days = self.contacts.get(key)
-        last = latest([max(days) if days else None, person.last_contact])
+        seen = max(days) if days else self.last_contact.get(key)
+        last = latest([seen, person.last_contact])
         made = reconnect(person, last, self.today, self.config.horizon_days)
         if made is not None:
-            place = self.reconnects[key] = order(made, self.today)
+            place = order(made, self.today)
             self.open.add(place, made)
+            if self.keep:
+                self.reconnects[key] = place
         opened, closed = self.counts.get(key, (0, 0))
-        rank = self.ranks[key] = (fold(person.name), key)
+        rank = (fold(person.name), key)
         self.people.add(rank, PersonRow(person, last, opened + (made is not None), closed))
+        if self.keep:
+            self.ranks[key] = rank
 
 
 def compute(notes: Iterable[Note], config: Config, today: dt.date) -> Report:
-    return Ledger(notes, config, today).report()
+    return Ledger(notes, config, today, keep=False).report()

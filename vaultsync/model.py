@@ -4,9 +4,45 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any, NoReturn, TypeVar
 
 from .links import Link
 from .tasks import Task
+
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+
+
+def _refuse(*_: object, **__: object) -> NoReturn:
+    raise TypeError("shared by many notes: not to be changed")
+
+
+class Frozen(dict[K, V]):
+    """A dict that refuses changes, so that one stands for every equal one: of 50,000 notes,
+    most have no keywords and no closings, and their `lines` take 31 forms (20 MB of dicts).
+    Pickled as itself: notes come pickled from the second reading process."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> str | tuple[type[Frozen[K, V]], tuple[dict[K, V]]]:
+        return "NO_MAPPING" if self is NO_MAPPING else (type(self), (dict(self),))
+
+
+class FrozenList(list[T]):
+    """A list that refuses changes: the one empty list of warnings that notes share."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = clear = extend = insert = pop = remove = reverse = sort = _refuse
+
+    def __reduce__(self) -> str | tuple[type[FrozenList[T]], tuple[list[T]]]:
+        return "NO_WARNINGS" if self is NO_WARNINGS else (type(self), (list(self),))
+
+
+NO_MAPPING: Frozen[Any, Any] = Frozen()
+NO_WARNINGS: FrozenList[Any] = FrozenList()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +96,20 @@ class Note:
         pickle's own way, which for the frozen ones looks up their fields for every object."""
         return type(self), tuple(map(self.__getattribute__, self.__slots__))
 
+    def shared(self, seen: dict[Any, Any]) -> Note:
+        """The note as kept once read: its mappings, lists and dates each the one equal to it
+        in `seen` (read only), an empty one the one shared by every note."""
+        self.links = self.links or NO_MAPPING
+        self.keywords = _once(seen, self.keywords)
+        self.lines = _once(seen, self.lines)
+        self.reported_back_dates = _once(seen, self.reported_back_dates)
+        self.warnings = self.warnings or NO_WARNINGS
+        if self.date is not None:  # 45,000 dates, 10,000 days
+            self.date = seen.setdefault(self.date, self.date)
+        if self.report_back_by is not None:
+            self.report_back_by = seen.setdefault(self.report_back_by, self.report_back_by)
+        return self
+
     @property
     def stem(self) -> str:
         return self.path.rsplit("/", 1)[-1][:-3]
@@ -67,6 +117,16 @@ class Note:
     @property
     def folder(self) -> str:
         return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
+
+
+def _once(seen: dict[Any, Any], mapping: dict[K, V]) -> dict[K, V]:
+    if not mapping:
+        return NO_MAPPING
+    key = (Frozen, *mapping.items())
+    found: dict[K, V] | None = seen.get(key)
+    if found is None:
+        found = seen[key] = Frozen(mapping)
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,8 +129,12 @@ class NoteReader:
         # in note after note (at 50,000 notes, 88,000 links to a few thousand notes).
         self._links: dict[Link, Link] = {}
         self._kinds: dict[frozenset[str], frozenset[str]] = {}
+        self._seen: dict[Any, Any] = {}  # see `Note.shared`
 
     def read(self, root: Path, rel: str) -> Note:
+        return self._read(root, rel).shared(self._seen)
+
+    def _read(self, root: Path, rel: str) -> Note:
         try:
             raw = _read_bytes(os.path.join(root, rel))
         except FileNotFoundError:
@@ -140,9 +144,12 @@ class NoteReader:
             return Note(rel, warnings=[ScanWarning(rel, 0, f"{UNREAD[1]}: {reason}")])
         if len(raw) > MAX_NOTE_BYTES:
             return Note(rel, warnings=[ScanWarning(rel, 0, "larger than 64 MiB; not read")])
-        return self.parse(rel, raw)
+        return self._parse(rel, raw)
 
     def parse(self, rel: str, raw: bytes) -> Note:
+        return self._parse(rel, raw).shared(self._seen)
+
+    def _parse(self, rel: str, raw: bytes) -> Note:
         note = Note(rel)
         if b"\0" in raw[:8192]:
             note.warnings.append(ScanWarning(rel, 0, "holds binary data, not text; not read"))

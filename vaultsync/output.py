@@ -7,7 +7,7 @@ import errno
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import EllipsisType
 
@@ -64,15 +64,21 @@ def _blank(data: bytes) -> bool:
     return not data.removeprefix(_BOM).decode("utf-8", "surrogateescape").strip()
 
 
-def splice(existing: bytes | None, block: bytes, name: str = "Follow-ups.md") -> bytes:
-    """`existing` with the block between its markers replaced by `block`.
+def splice(
+    existing: bytes | None, block: bytes | Sequence[bytes], name: str = "Follow-ups.md"
+) -> bytes:
+    """`existing` with the block between its markers replaced by `block`, or by its lines
+    (without line ends: the file is then joined from them, without the whole block besides
+    it, 4 MB at 50,000 notes).
 
     Everything outside the markers (the marker lines' own line ends included) stays as it
     was. A file that is empty or missing becomes the block alone; a file with text and no
     markers, or with markers out of order, is refused.
     """
+    lines = block.split(b"\n") if isinstance(block, bytes) else block
     if existing is None or _blank(existing):
-        return (_BOM if existing and existing.startswith(_BOM) else b"") + block + b"\n"
+        bom = _BOM if existing and existing.startswith(_BOM) else b""
+        return _joined(bom, lines, b"\n", b"\n")
     span = block_span(existing)
     if span is None and not _marker_lines(existing, _BEGIN) and not _marker_lines(existing, _END):
         raise RefusedWrite(
@@ -90,9 +96,15 @@ def splice(existing: bytes | None, block: bytes, name: str = "Follow-ups.md") ->
     newline = b"\r\n" if first_line.endswith(b"\r\n") else b"\n"
     bom = _BOM if first_line.startswith(_BOM) else b""
     ending = end_line[len(end_line.rstrip(b"\r\n")) :]
-    body = block if newline == b"\n" else block.replace(b"\n", newline)  # 4 MB not copied
-    # One copy of a file that may hold megabytes, not one per `+`.
-    return b"".join((existing[:first], bom, body, ending, existing[after_last:]))
+    return _joined(existing[:first] + bom, lines, newline, ending + existing[after_last:])
+
+
+def _joined(head: bytes, lines: Sequence[bytes], newline: bytes, tail: bytes) -> bytes:
+    """`head`, the lines joined by `newline`, and `tail`, in one copy of a file that may hold
+    megabytes, not one per `+`."""
+    if len(lines) < 2:
+        return head + b"".join(lines) + tail
+    return newline.join([head + lines[0], *lines[1:-1], lines[-1] + tail])
 
 
 def read_bytes(path: Path) -> bytes | None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from .cache import RACY_NS, NoteCache, ResultCache
 from .config import Config, load_config
 from .errors import RefusedWrite, UsageError, VaultsyncError
+from .links import RECEIVED
 from .model import Note, Report, ScanWarning, merge_warnings
 from .output import FileChanged, read_bytes, splice, write_atomic
 from .vault import Layout, discover, inside
@@ -107,6 +108,7 @@ def _read_notes(
         receive.close()
         child.terminate()
         child.join()
+        RECEIVED.clear()
     return ours + theirs
 
 
@@ -192,9 +194,24 @@ class ScanResult:
 
 
 class Vault:
-    """A vault's notes as last read, with the configuration they were read under."""
+    """A vault's notes as last read, with the configuration they were read under.
 
-    def __init__(self, root: Path, config: Config | None = None, *, stamps: bool = False) -> None:
+    With `keep` (the watcher, `done`), the notes, the report's running totals and the lines
+    rendered stay after `write`, so that the next one redoes only what changed. Without it (a
+    one-shot scan), the report keeps only what it is made of (see `Ledger`), and `write`
+    lets the notes go once it is made, so that rendering reuses their memory (at 50,000
+    notes, 17 MB less at the peak); if the output changed while it was written, the notes
+    are read again.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        config: Config | None = None,
+        *,
+        stamps: bool = False,
+        keep: bool = True,
+    ) -> None:
         if not root.is_dir():
             raise UsageError(f"{root} is not a folder: give the path of your vault")
         self.root = root
@@ -208,6 +225,9 @@ class Vault:
         # With `stamps`, each note's `stamp` as it was read: a watcher walking the vault for
         # changes it heard nothing of compares them with the disk's.
         self.stamps: dict[str, int] | None = {} if stamps else None
+        self.keep = keep
+        self._cached = True  # whether the notes were last loaded with the cache
+        self._let_go = False  # the notes were let go (without `keep`)
 
     @property
     def output(self) -> Path:
@@ -260,6 +280,7 @@ class Vault:
         survey: Survey | None = None,
     ) -> None:
         """Read every note, taking the unchanged ones from the cache when `use_cache`."""
+        self._cached, self._let_go = use_cache, False
         if survey is None:
             survey = self.survey(stats=use_cache)
         self.discovery_warnings = survey.warnings
@@ -353,13 +374,16 @@ class Vault:
         self.refresh(found)
         return found
 
-    def report(self, today: dt.date) -> Report:
-        """The report as of `today`; after a few notes changed, only their part is redone."""
+    def report(self, today: dt.date, *, keep: bool = True) -> Report:
+        """The report as of `today`; after a few notes changed, only their part is redone.
+        Without `keep` (and the vault's), what only that needs is not kept (see `Ledger`)."""
         from .ledger import Ledger
 
         if self._ledger is None:
             with bulk():
-                self._ledger = Ledger(self.notes.values(), self.config, today)
+                self._ledger = Ledger(
+                    self.notes.values(), self.config, today, keep=keep or self.keep
+                )
         else:
             self._ledger.update(self.notes, today, self._touched)
         self._touched.clear()
@@ -386,17 +410,21 @@ class Vault:
         The output is replaced only if it still holds what was read: a box ticked while
         this ran is not overwritten but read and recorded on the next attempt.
         """
-        from .render import Kept, render_block
+        from .render import Kept, render_lines
         from .ticks import TickOutcome, apply_ticks, find_ticks
 
-        if self._kept is None:
+        if self._kept is None and self.keep:
             self._kept = Kept()
         recorded: list[str] = []
         output = self.output  # checked once: it resolves symbolic links
         for _ in range(WRITE_ATTEMPTS):
+            if self._let_go:  # the output changed while we wrote it: start over
+                self.load(use_cache=self._cached)
             existing = self._existing(output)
-            report = self.report(today)
             ticks = find_ticks(existing)
+            # Ticks to record: their notes are written, read again and reported on anew, so
+            # the ledger keeps what redoing their part takes.
+            report = self.report(today, keep=bool(ticks))
             outcome = TickOutcome()
             if ticks:
                 outcome = apply_ticks(self, report, ticks, today, dry_run=dry_run)
@@ -407,8 +435,10 @@ class Vault:
                 outcome.settle(report)
             if outcome.warnings:
                 report.warnings = merge_warnings(report.warnings, outcome.warnings)
+            if not self.keep:  # the report is all that rendering needs
+                self.notes, self._ledger, self._kept, self._let_go = {}, None, None, True
             with bulk():  # the lines it keeps would otherwise set off full collections
-                block = render_block(
+                lines = render_lines(
                     report,
                     self.config.graph,
                     outcome.keep,
@@ -416,7 +446,8 @@ class Vault:
                     orphans=outcome.orphans,
                     kept=self._kept,
                 )
-            data = splice(existing, block, self.config.output)
+            data = splice(existing, lines, self.config.output)
+            del lines
             changed = data != existing
             # A dry run that would record ticks would change notes and the output.
             result = ScanResult(
@@ -449,7 +480,7 @@ def scan(
     # Everything a scan builds lives until it returns: the cycle collector would walk
     # the notes, shares and items again and again (0.5 s at 50,000 notes) and free nothing.
     with bulk():
-        vault = Vault(root)
+        vault = Vault(root, keep=False)
         if not use_cache:
             vault.load(progress, use_cache=False)
             return vault.write(today, dry_run=dry_run)

@@ -222,22 +222,10 @@ def graph_lines(introductions: Sequence[tuple[Person, Person]]) -> list[str]:
     ]
 
 
-def render_block(
-    report: Report,
-    graph: bool = True,
-    ticked: Mapping[str, str] | None = None,
-    *,
-    record_ticks: bool = True,
-    orphans: Sequence[str] = (),
-    kept: Kept | None = None,
-) -> bytes:
-    """The generated block in UTF-8, markers included, with `\n` line ends and no trailing
-    newline (see `render_lines`)."""
-    return b"\n".join(
-        render_lines(
-            report, graph, ticked, record_ticks=record_ticks, orphans=orphans, kept=kept
-        )
-    )
+def render_block(report: Report, *args: Any, **kwargs: Any) -> bytes:
+    """`render_lines` as one block: UTF-8, markers included, `\n` line ends and no trailing
+    newline."""
+    return b"\n".join(render_lines(report, *args, **kwargs))
 
 
 def render_lines(

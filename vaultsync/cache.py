@@ -127,7 +127,8 @@ def _data(note: Note) -> dict[str, Any]:
 def decode(data: dict[str, Any], shared: dict[Any, Any] | None = None) -> Note:
     """The note `encode` gave `data` for; raises on anything it could not have written, but
     for a field left out (it holds its default: a line's checksum tells a damaged one).
-    `shared`: the links and kind words decoded so far, each kept once (see `_once`)."""
+    `shared`: the links and kind words decoded so far, each kept once (see `_once`), and
+    what `Note.shared` keeps once."""
     shared = {} if shared is None else shared
     path = _str(data["path"])
     data = {**_DEFAULTS, **data}

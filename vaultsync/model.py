@@ -100,9 +100,9 @@ class Note:
         """The note as kept once read: its mappings, lists and dates each the one equal to it
         in `seen` (read only), an empty one the one shared by every note."""
         self.links = self.links or NO_MAPPING
-        self.keywords = _once(seen, self.keywords)
-        self.lines = _once(seen, self.lines)
-        self.reported_back_dates = _once(seen, self.reported_back_dates)
+        self.keywords = _frozen(seen, self.keywords)
+        self.lines = _frozen(seen, self.lines)
+        self.reported_back_dates = _frozen(seen, self.reported_back_dates)
         self.warnings = self.warnings or NO_WARNINGS
         if self.date is not None:  # 45,000 dates, 10,000 days
             self.date = seen.setdefault(self.date, self.date)
@@ -119,7 +119,8 @@ class Note:
         return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
 
 
-def _once(seen: dict[Any, Any], mapping: dict[K, V]) -> dict[K, V]:
+def _frozen(seen: dict[Any, Any], mapping: dict[K, V]) -> dict[K, V]:
+    """The read-only mapping equal to `mapping` kept in `seen`, made on first sight."""
     if not mapping:
         return NO_MAPPING
     key = (Frozen, *mapping.items())

@@ -129,16 +129,14 @@ def test_any_note_at_any_path_survives_the_cache_file(fields: dict[str, Any], re
     first = NoteCache(root, Config())
     first.put(rel, 10, 1, note)
     first.put("a.md", 1, 1, Note("a.md"))
-    first.save({rel, "a.md"})
+    first.save()
     second = NoteCache(root, Config())
-    second.load()
-    assert second.get(rel, 10, 1) == note
+    assert second.load({rel: (10, 1), "b.md": (2, 1)}) == {rel: note}  # `a.md` is gone
     second.put("b.md", 2, 1, Note("b.md"))
-    second.save({rel, "b.md"})  # `a.md` is gone
+    second.save()
     third = NoteCache(root, Config())
-    third.load()
-    assert third.get(rel, 10, 1) == note
-    assert third.get("b.md", 2, 1) == Note("b.md") and third.get("a.md", 1, 1) is None
+    found = third.load({rel: (10, 1), "b.md": (2, 1), "a.md": (1, 1)})
+    assert found == {rel: note, "b.md": Note("b.md")}
 
 
 def vault_copy(tmp_path: Path) -> Path:
@@ -287,6 +285,25 @@ def test_written_again_the_cache_keeps_each_unchanged_note_as_it_was(tmp_path: P
     assert result(root) == cold  # every note from the file written again
 
 
+def test_a_note_changed_just_now_keeps_its_old_line_until_it_can_be_cached(
+    tmp_path: Path,
+) -> None:
+    """Its new mtime cannot vouch for it yet: it is read from its file, and the cache is not
+    written again for it on every scan meanwhile; once it can be, its new line replaces it."""
+    root = vault_copy(tmp_path)
+    result(root)
+    before = cache_file(root).read_bytes()
+    rel = "Meetings/2026-11-19 Intro call with Jordan Okafor.md"
+    note = root / rel
+    note.write_text(note.read_text(encoding="utf-8").replace("[[Sam Rivera]]", "[[Wei Zhang]]"))
+    cold = result(root, use_cache=False)
+    assert result(root) == cold
+    assert cache_file(root).read_bytes() == before
+    os.utime(note, (LONG_AGO + 1, LONG_AGO + 1))
+    assert result(root) == cold
+    assert "Wei Zhang" in json.dumps(cache_lines(root)[1][rel])
+
+
 def test_a_tampered_entry_is_never_trusted(tmp_path: Path) -> None:
     root = vault_copy(tmp_path)
     expected = result(root)
@@ -364,7 +381,19 @@ def both(root: Path, day: dt.date = DAY) -> tuple[object, object]:
 @pytest.mark.parametrize("case", RULES, ids=[case.name for case in RULES])
 def test_every_report_survives_the_cache(case: Path) -> None:
     report = scan(case / "vault", DAY, dry_run=True, use_cache=False).report
-    assert decode_report(json.loads(json.dumps(encode_report(report)))) == report
+    assert decode_report(json.loads("".join(encode_report(report)))) == report
+
+
+def test_a_long_report_survives_the_cache_written_a_part_at_a_time() -> None:
+    report = scan(SAMPLE_VAULT, DAY, dry_run=True, use_cache=False).report
+    long = dataclasses.replace(
+        report,
+        followups=report.followups * (2500 // len(report.followups)),
+        people=report.people * (2500 // len(report.people)),
+    )
+    parts = list(encode_report(long))
+    assert decode_report(json.loads("".join(parts))) == long
+    assert max(map(len, parts)) < len("".join(parts)) / 3  # no part holds a whole list
 
 
 def test_an_unchanged_vault_is_answered_from_the_result_cache(tmp_path: Path) -> None:

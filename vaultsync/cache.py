@@ -20,7 +20,8 @@ import os
 import sys
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -185,88 +186,92 @@ class NoteCache:
 
     A line per note, `[size, mtime_ns, path, the note's checksum]`, a tab, then the note as
     JSON (JSON escapes tabs and `\n`, so neither occurs inside either part), after a first
-    line naming the format and key. A note is decoded only when asked for, and an unchanged
-    one is written back as the bytes it was read as: as one JSON value, the cache of 50,000
-    notes took 170 MB to load or to save.
+    line naming the format and key. `load` goes through the file once, decoding only the
+    notes that kept their size and mtime, and `save` writes their lines back as the bytes
+    they were read as: as one JSON value, the cache of 50,000 notes took 170 MB to load or
+    to save, and an index of its lines took 15 MB.
     """
 
     def __init__(self, root: Path, config: Config) -> None:
         self.path = cache_file(root)
         self.key = f"{__version__}\n{config.fingerprint()}"
         self._data = b""  # the file as read
-        self._lines: dict[str, tuple[int, int, int, int, int, int]] = {}  # path -> size,
-        # mtime, where its line starts, where its note starts (after the tab), where the line
-        # ends, the note's checksum
+        self._runs: list[list[int]] = []  # [start, end) of each run of lines written back
         self._read: dict[str, tuple[int, int, Note]] = {}  # path -> size, mtime, note read
-        self._shared: dict[Any, Any] = {}  # see `_once`
         self.changed = False
 
-    def load(self) -> None:
+    def load(self, stats: Mapping[str, tuple[int, int]]) -> dict[str, Note]:
+        """The cached notes whose size and mtime are still those in `stats` (path -> size,
+        mtime_ns); the others, gone or damaged, are left out of the next `save`."""
         try:
-            data = self.path.read_bytes()
-            self._lines = _index(data, self.key)
-            self._data = data
+            return self._take(self.path.read_bytes(), stats)
         except FileNotFoundError:
-            pass
+            return {}
         except Exception as exc:
             log.debug("ignoring the cache %s: %s", self.path, exc)
+            self._data, self._runs = b"", []
             self.changed = True
+            return {}
 
-    def get(self, rel: str, size: int, mtime_ns: int) -> Note | None:
-        line = self._lines.get(rel)
-        if line is None or line[:2] != (size, mtime_ns):
-            return None
+    def _take(self, data: bytes, stats: Mapping[str, tuple[int, int]]) -> dict[str, Note]:
+        """`load` from the file's bytes; raises if the file is not one of ours."""
+        first = data.index(b"\n")
+        if not _written_under(json.loads(data[:first]), self.key):
+            raise ValueError("written by another version or configuration")
+        notes: dict[str, Note] = {}
+        shared: dict[Any, Any] = {}  # see `_once`
+        start = first + 1
+        while start < len(data):
+            end = data.index(b"\n", start) + 1
+            tab = data.index(b"\t", start, end)
+            size, mtime_ns, rel, check = json.loads(data[start:tab])
+            rel, found, check = _str(rel), (_int(size), _int(mtime_ns)), _int(check)
+            if rel not in stats or rel in notes:  # gone, or cached twice
+                self.changed = True
+            elif stats[rel] == found:  # else it changed since: read again, it is `put`
+                note = self._note(rel, data[tab + 1 : end - 1], check, shared)
+                if note is None:  # damaged
+                    self.changed = True
+                elif self._runs and self._runs[-1][1] == start:
+                    notes[rel] = note
+                    self._runs[-1][1] = end
+                else:
+                    notes[rel] = note
+                    self._runs.append([start, end])
+            start = end
+        self._data = data
+        return notes
+
+    def _note(self, rel: str, data: bytes, check: int, shared: dict[Any, Any]) -> Note | None:
         try:
-            data = self._data[line[3] : line[4]]
-            if zlib.crc32(data) != line[5]:
+            if zlib.crc32(data) != check:
                 raise ValueError("damaged (its checksum differs)")
-            note = decode(json.loads(data), self._shared)
+            note = decode(json.loads(data), shared)
         except Exception as exc:
             log.debug("ignoring the cached %s: %s", rel, exc)
             return None
         return note if note.path == rel else None
 
     def put(self, rel: str, size: int, mtime_ns: int, note: Note) -> None:
+        """Cache a note read from its file (not one `load` gave)."""
         if time.time_ns() - mtime_ns > RACY_NS:
-            self._lines.pop(rel, None)
             self._read[rel] = (size, mtime_ns, note)
             self.changed = True
 
-    def save(self, keep: set[str]) -> None:
-        """Write the cache, without the notes that are gone, if anything in it changed."""
-        gone = (self._lines.keys() | self._read.keys()) - keep
-        if not (self.changed or gone):
-            return
-        _write(self.path, self._chunks(keep))
+    def save(self) -> None:
+        """Write the cache, if anything in it changed."""
+        if self.changed:
+            _write(self.path, self._chunks())
 
-    def _chunks(self, keep: set[str]) -> Iterator[bytes | memoryview]:
+    def _chunks(self) -> Iterator[bytes | memoryview]:
         yield json.dumps({"format": FORMAT, "key": self.key}).encode() + b"\n"
         data = memoryview(self._data)
-        for rel, (_, _, start, _, end, _) in self._lines.items():
-            if rel in keep:
-                yield data[start : end + 1]
+        for start, end in self._runs:
+            yield data[start:end]
         for rel, (size, mtime_ns, note) in self._read.items():
-            if rel in keep:
-                text = json.dumps(encode(note), ensure_ascii=False, separators=(",", ":"))
-                body = text.encode("utf-8", "surrogateescape")
-                head = json.dumps([size, mtime_ns, rel, zlib.crc32(body)], ensure_ascii=False)
-                yield head.encode("utf-8", "surrogateescape") + b"\t" + body + b"\n"
-
-
-def _index(data: bytes, key: str) -> dict[str, tuple[int, int, int, int, int, int]]:
-    """Where each note's line is in a notes cache file; raises if it is not one of ours."""
-    first = data.index(b"\n")
-    if not _written_under(json.loads(data[:first]), key):
-        raise ValueError("written by another version or configuration")
-    lines: dict[str, tuple[int, int, int, int, int, int]] = {}
-    start = first + 1
-    while start < len(data):
-        end = data.index(b"\n", start)
-        tab = data.index(b"\t", start, end)
-        size, mtime_ns, rel, check = json.loads(data[start:tab])
-        lines[_str(rel)] = (_int(size), _int(mtime_ns), start, tab + 1, end, _int(check))
-        start = end + 1
-    return lines
+            body = _dumps(encode(note)).encode("utf-8", "surrogateescape")
+            head = json.dumps([size, mtime_ns, rel, zlib.crc32(body)], ensure_ascii=False)
+            yield head.encode("utf-8", "surrogateescape") + b"\t" + body + b"\n"
 
 
 def _person(data: Any) -> Person:
@@ -289,8 +294,10 @@ def _followup_data(f: FollowUp) -> list[Any]:
     ]
 
 
-def encode_report(report: Report) -> dict[str, Any]:
-    """A report as JSON-ready data; each person once, named by key where it recurs."""
+def encode_report(report: Report) -> Iterator[str]:
+    """A report as JSON text, a part at a time (at 50,000 notes, the whole text and the lists
+    it is made from would add 15 MB to a scan's peak); each person once, named by key where
+    it recurs."""
     people: dict[str, Person] = {}
     for person in (
         *(f.person for f in report.followups),
@@ -299,23 +306,38 @@ def encode_report(report: Report) -> dict[str, Any]:
         *(p for pair in report.introductions for p in pair),
     ):
         people.setdefault(person.key, person)
-    return {
-        "today": report.today.isoformat(),
-        "persons": [
-            [p.key, p.name, p.note, p.display, p.email, p.cadence_days, _iso(p.last_contact)]
-            for p in people.values()
-        ],
-        "followups": [_followup_data(f) for f in report.followups],
-        "closed": [_followup_data(f) for f in report.closed],
-        "people": [
-            [row.person.key, _iso(row.last_contact), row.open, row.reported_back]
-            for row in report.people
-        ],
-        "warnings": [[w.path, w.line, w.message] for w in report.warnings],
-        "interactions": report.interactions,
-        "introductions": [[a.key, b.key] for a, b in report.introductions],
-        "notes": report.notes,
-    }
+    yield '{"today":' + _dumps(report.today.isoformat())
+    for name, rows in (
+        (
+            "persons",
+            (
+                [p.key, p.name, p.note, p.display, p.email, p.cadence_days, _iso(p.last_contact)]
+                for p in people.values()
+            ),
+        ),
+        ("followups", map(_followup_data, report.followups)),
+        ("closed", map(_followup_data, report.closed)),
+        (
+            "people",
+            (
+                [row.person.key, _iso(row.last_contact), row.open, row.reported_back]
+                for row in report.people
+            ),
+        ),
+        ("warnings", ([w.path, w.line, w.message] for w in report.warnings)),
+        ("introductions", ([a.key, b.key] for a, b in report.introductions)),
+    ):
+        yield f',"{name}":['
+        comma = ""
+        while batch := list(islice(rows, 1000)):
+            yield comma + _dumps(batch)[1:-1]
+            comma = ","
+        yield "]"
+    yield f',"interactions":{report.interactions},"notes":{report.notes}}}'
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode_report(data: dict[str, Any]) -> Report:
@@ -389,10 +411,6 @@ class ResultCache:
             return None
 
     def put(self, report: Report, output: bytes) -> None:
-        data = {
-            "format": FORMAT,
-            "key": self.key,
-            "output": digest(output),
-            "report": encode_report(report),
-        }
-        _write(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        head = {"format": FORMAT, "key": self.key, "output": digest(output)}
+        parts = chain([_dumps(head)[:-1] + ',"report":'], encode_report(report), ["}"])
+        _write(self.path, (part.encode("utf-8", "surrogateescape") for part in parts))

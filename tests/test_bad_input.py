@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BECOME_NOBODY, TODAY
+from conftest import BECOME_NOBODY, NOBODY, TODAY
 
 from vaultsync import notes
 from vaultsync.config import Config
@@ -766,6 +766,51 @@ def test_a_note_refused_is_kept_with_a_warning_and_tried_again(world_readable_di
     assert run.returncode == 0, run.stderr[-3000:]
     refused = [["cannot read this note: Permission denied"], True]
     assert json.loads(run.stdout) == [refused] * 4
+
+
+# Scans as nobody with both caches, lets the note be read (its owner may), and scans again.
+DROP_SCAN_ALLOW_SCAN = f"""
+import datetime as dt, json, os, sys
+from pathlib import Path
+from vaultsync.scan import scan
+root, rel, caches = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+today = dt.date.fromisoformat("{TODAY}")
+os.environ["XDG_CACHE_HOME"] = caches + "/root"
+scan(root, today, dry_run=True)  # what a scan with caches imports, imported as root
+os.environ["XDG_CACHE_HOME"] = caches + "/nobody"
+{BECOME_NOBODY}
+seen = []
+for _ in range(2):
+    report = scan(root, today).report
+    seen.append([w.message for w in report.warnings if w.path == rel])
+    seen.append(sorted({{f.person.name for f in report.followups if f.source == rel}}))
+    os.chmod(root / rel, 0o644)
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason=NOT_ROOT)
+def test_a_note_refused_once_is_read_when_allowed(world_readable_dir: Path) -> None:
+    """A permission put right moves no mtime: neither cache may keep the refusal."""
+    root = make_vault(world_readable_dir / "vault")
+    rel = "Meetings/2026-11-22 Secret.md"
+    (root / rel).write_text('---\nintroduced_by: "[[Eve]]"\n---\n', "utf-8")
+    caches = world_readable_dir / "caches"
+    (caches / "nobody").mkdir(parents=True)
+    for path in [root, *root.rglob("*"), caches / "nobody"]:
+        os.chown(path, NOBODY, NOBODY)
+        os.utime(path, (1_700_000_000, 1_700_000_000))  # old enough to be cached
+    os.chmod(root / rel, 0o000)
+    run = subprocess.run(
+        [sys.executable, "-c", DROP_SCAN_ALLOW_SCAN, str(root), rel, str(caches)],
+        capture_output=True, text=True, timeout=HANG_GUARD, check=False, cwd="/",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    refused = ["cannot read this note: Permission denied"]
+    assert json.loads(run.stdout) == [refused, [], [], ["Eve"]]
+    assert sorted(p.name[:6] for p in (caches / "nobody/vaultsync").iterdir()) == [
+        "notes-", "result",
+    ]  # fmt: skip
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason=IS_ROOT)

@@ -306,11 +306,15 @@ class Vault:
             if progress is not None:
                 progress(total - len(missing) + count, total)
 
+        from .notes import unread
+
         read = {note.path: note for note in _read_notes(self.root, self.config, missing, step)}
         step(len(missing))
+        failed = {rel for rel, note in read.items() if unread(note)}
         if cache is not None:
+            # Not one that could not be read: a permission put right leaves its mtime as it was.
             for rel, note in read.items():
-                if rel in survey.stats:
+                if rel in survey.stats and rel not in failed:
                     cache.put(rel, *survey.stats[rel], note)
         # Keyed by each note's own copy of its path: the survey's can go once this is done.
         self.notes = {}
@@ -318,9 +322,7 @@ class Vault:
             note = cached.get(rel) or read[rel]
             self.notes[note.path] = note
         if self.stamps is not None:
-            from .notes import unread
-
-            self.stamps.update((rel, UNSURE) for rel, note in read.items() if unread(note))
+            self.stamps.update((rel, UNSURE) for rel in failed)
 
     def refresh(self, paths: Iterable[str]) -> None:
         """Read these vault-relative paths again: changed, created or deleted notes."""
@@ -494,10 +496,13 @@ def scan(
         del survey  # the notes keep what they need of it (the rest: 9 MB at 50,000 notes)
         result = vault.write(today, dry_run=dry_run)
         # Kept only when the output now holds `data` and nothing is left for the next scan to
-        # do: a tick to record, or a note written by this scan (its stat is newer than the key's).
+        # do: a tick to record, a note written by this scan (its stat is newer than the key's),
+        # a note that could not be read (a permission put right leaves its mtime as it was).
+        from .notes import UNREAD
         from .ticks import find_ticks
 
         on_disk = not result.changed or not dry_run
-        if on_disk and not result.recorded and settled and not find_ticks(result.data):
+        unread = any(w.message.startswith(UNREAD) for w in result.report.warnings)
+        if on_disk and not (result.recorded or unread) and settled and not find_ticks(result.data):
             results.put(result.report, result.data)
         return result

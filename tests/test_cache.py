@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -22,9 +23,11 @@ from hypothesis import strategies as st
 from vaultsync.cache import (
     FORMAT,
     NoteCache,
+    ResultCache,
     cache_file,
     decode,
     decode_report,
+    digest,
     encode,
     encode_report,
 )
@@ -296,12 +299,56 @@ def test_a_note_changed_just_now_keeps_its_old_line_until_it_can_be_cached(
     rel = "Meetings/2026-11-19 Intro call with Jordan Okafor.md"
     note = root / rel
     note.write_text(note.read_text(encoding="utf-8").replace("[[Sam Rivera]]", "[[Wei Zhang]]"))
+    soon = time.time() + 3600  # "just now" however slowly the scans below run
+    os.utime(note, (soon, soon))
     cold = result(root, use_cache=False)
     assert result(root) == cold
     assert cache_file(root).read_bytes() == before
     os.utime(note, (LONG_AGO + 1, LONG_AGO + 1))
     assert result(root) == cold
     assert "Wei Zhang" in json.dumps(cache_lines(root)[1][rel])
+
+
+def test_the_line_of_a_note_gone_or_cached_twice_is_dropped(tmp_path: Path) -> None:
+    root = vault_copy(tmp_path)
+    expected = result(root)
+    path = cache_file(root)
+    whole = path.read_bytes()
+    path.write_bytes(whole + whole.splitlines(keepends=True)[1])  # a line twice
+    assert result(root) == expected
+    assert path.read_bytes() == whole
+    gone = "Meetings/2026-11-19 Intro call with Jordan Okafor.md"
+    (root / gone).unlink()
+    result(root)
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == len(whole.splitlines()) - 1
+    assert gone not in cache_lines(root)[1]
+
+
+def test_a_note_that_could_not_be_read_is_never_taken_from_a_cache(tmp_path: Path) -> None:
+    """Nor from one written before such notes were left out of it: once its permission is
+    put right, with its size and mtime as they were, it must be read."""
+    rel = "Meetings/2026-11-22 Secret.md"
+    refused = Note(rel, warnings=[ScanWarning(rel, 0, "cannot read this note: Permission denied")])
+    first = NoteCache(tmp_path, Config())
+    first.put(rel, 10, 1, refused)
+    first.put("a.md", 1, 1, Note("a.md"))
+    first.save()
+    second = NoteCache(tmp_path, Config())
+    assert second.load({rel: (10, 1), "a.md": (1, 1)}) == {"a.md": Note("a.md")}
+    assert second.changed  # written again without it
+    report = scan(SAMPLE_VAULT, DAY, dry_run=True, use_cache=False).report
+    report.warnings.append(refused.warnings[0])
+    results = ResultCache(tmp_path, "key")
+    results.put(report, b"output")
+    assert not results.path.exists()
+    head = {"format": FORMAT, "key": results.key, "output": digest(b"output")}
+    data = json.loads("".join(encode_report(report)))
+    results.path.write_text(json.dumps({**head, "report": data}), "utf-8")
+    assert results.get(b"output") is None
+    report.warnings.pop()
+    results.put(report, b"output")
+    assert results.get(b"output") == report
 
 
 def test_a_tampered_entry_is_never_trusted(tmp_path: Path) -> None:

@@ -202,7 +202,8 @@ class NoteCache:
 
     def load(self, stats: Mapping[str, tuple[int, int]]) -> dict[str, Note]:
         """The cached notes whose size and mtime are still those in `stats` (path -> size,
-        mtime_ns); the others, gone or damaged, are left out of the next `save`."""
+        mtime_ns). The lines of the others are left out of the next `save`; one gone, cached
+        twice or damaged is a reason for one."""
         try:
             return self._take(self.path.read_bytes(), stats)
         except FileNotFoundError:
@@ -250,7 +251,7 @@ class NoteCache:
         except Exception as exc:
             log.debug("ignoring the cached %s: %s", rel, exc)
             return None
-        return note if note.path == rel else None
+        return note if note.path == rel and not note.unread else None
 
     def put(self, rel: str, size: int, mtime_ns: int, note: Note) -> None:
         """Cache a note read from its file (not one `load` gave)."""
@@ -403,7 +404,8 @@ class ResultCache:
                 return None
             if data["output"] != digest(output):
                 return None
-            return decode_report(data["report"])
+            report = decode_report(data["report"])
+            return None if _unread(report) else report
         except FileNotFoundError:
             return None
         except Exception as exc:
@@ -411,6 +413,14 @@ class ResultCache:
             return None
 
     def put(self, report: Report, output: bytes) -> None:
+        if _unread(report):
+            return
         head = {"format": FORMAT, "key": self.key, "output": digest(output)}
         parts = chain([_dumps(head)[:-1] + ',"report":'], encode_report(report), ["}"])
         _write(self.path, (part.encode("utf-8", "surrogateescape") for part in parts))
+
+
+def _unread(report: Report) -> bool:
+    """Whether a note could not be read: a permission put right moves no mtime, so the key
+    cannot tell that reading it again may now succeed."""
+    return any(w.unread for w in report.warnings)

@@ -45,6 +45,10 @@ NO_MAPPING: Frozen[Any, Any] = Frozen()
 NO_WARNINGS: FrozenList[Any] = FrozenList()
 
 
+# What a note that could not be read says: gone meanwhile, or refused, or a disk error.
+UNREAD = ("disappeared while being read", "cannot read this note")
+
+
 @dataclass(frozen=True, slots=True)
 class ScanWarning:
     """Something in a note that the user may want to fix; `line` is 1-based, 0 for the file."""
@@ -52,6 +56,11 @@ class ScanWarning:
     path: str
     line: int
     message: str
+
+    @property
+    def unread(self) -> bool:
+        """Whether it says that its note could not be read."""
+        return self.message.startswith(UNREAD)
 
     def __reduce__(self) -> tuple[type[ScanWarning], tuple[object, ...]]:  # see `Note`'s
         return type(self), tuple(map(self.__getattribute__, self.__slots__))
@@ -117,6 +126,12 @@ class Note:
     @property
     def folder(self) -> str:
         return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
+
+    @property
+    def unread(self) -> bool:
+        """Whether reading it failed: worth trying again, even with its size and mtime as
+        they were (a permission put right moves neither)."""
+        return len(self.warnings) == 1 and self.warnings[0].unread
 
 
 def _frozen(seen: dict[Any, Any], mapping: dict[K, V]) -> dict[K, V]:

@@ -18,7 +18,7 @@ import yaml
 from . import frontmatter
 from .config import Config
 from .links import Link, links_in, parse_reference
-from .model import Note, ScanWarning
+from .model import UNREAD, Note, ScanWarning
 from .people import KIND_WORDS
 from .properties import (
     date_in_name,
@@ -108,14 +108,6 @@ def key_lines(yaml_text: str) -> dict[str, int]:
         counted = match.start()
         lines.setdefault(normalize_name(match.group(1) or match.group(2) or match.group(3)), line)
     return lines
-
-
-UNREAD = ("disappeared while being read", "cannot read this note")
-
-
-def unread(note: Note) -> bool:
-    """Whether reading the note failed (gone, refused, a disk error): worth trying again."""
-    return len(note.warnings) == 1 and note.warnings[0].message.startswith(UNREAD)
 
 
 class NoteReader:

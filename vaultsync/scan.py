@@ -306,17 +306,16 @@ class Vault:
             if progress is not None:
                 progress(total - len(missing) + count, total)
 
-        from .notes import unread
-
         read = {note.path: note for note in _read_notes(self.root, self.config, missing, step)}
         step(len(missing))
-        failed = {rel for rel, note in read.items() if unread(note)}
+        failed = {rel for rel, note in read.items() if note.unread}
         if cache is not None:
             # Not one that could not be read: a permission put right leaves its mtime as it was.
             for rel, note in read.items():
                 if rel in survey.stats and rel not in failed:
                     cache.put(rel, *survey.stats[rel], note)
-        # Keyed by each note's own copy of its path: the survey's can go once this is done.
+        # Keyed by `note.path`, not by the survey's strings, so that the survey can go once
+        # this is done (a note from the cache or the second process has its own copy).
         self.notes = {}
         for rel in survey.paths:
             note = cached.get(rel) or read[rel]
@@ -326,7 +325,7 @@ class Vault:
 
     def refresh(self, paths: Iterable[str]) -> None:
         """Read these vault-relative paths again: changed, created or deleted notes."""
-        from .notes import NoteReader, unread
+        from .notes import NoteReader
 
         # A reader for these alone: one kept for the watcher's life would keep every link
         # ever typed in its table of links read (see `NoteReader`).
@@ -347,7 +346,7 @@ class Vault:
                 continue
             note = self.notes[rel] = reader.read(self.root, rel)
             if self.stamps is not None:
-                self.stamps[rel] = UNSURE if unread(note) else stamped
+                self.stamps[rel] = UNSURE if note.unread else stamped
 
     def drop(self, paths: Iterable[str]) -> None:
         """Forget these notes without looking at the disk (the watcher knows they are gone)."""
@@ -496,13 +495,10 @@ def scan(
         del survey  # the notes keep what they need of it (the rest: 9 MB at 50,000 notes)
         result = vault.write(today, dry_run=dry_run)
         # Kept only when the output now holds `data` and nothing is left for the next scan to
-        # do: a tick to record, a note written by this scan (its stat is newer than the key's),
-        # a note that could not be read (a permission put right leaves its mtime as it was).
-        from .notes import UNREAD
+        # do: a tick to record, or a note written by this scan (its stat is newer than the key's).
         from .ticks import find_ticks
 
         on_disk = not result.changed or not dry_run
-        unread = any(w.message.startswith(UNREAD) for w in result.report.warnings)
-        if on_disk and not (result.recorded or unread) and settled and not find_ticks(result.data):
+        if on_disk and not result.recorded and settled and not find_ticks(result.data):
             results.put(result.report, result.data)
         return result

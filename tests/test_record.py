@@ -178,6 +178,12 @@ SHAPES = [
         "---\nreported_back_to: '[[Ann]]'\nreported_back_to:\n  - '[[Bo]]'\n"
         '  - "[[Sam Rivera]] 2026-11-27"\n---\n',
     ),
+    (
+        "tabs after a colon and after values, which libyaml reads as YAML allows",
+        '---\ndate:\t2026-11-10\ntopic: Coffee chat\t\nreported_back_to: "[[Ann]]"\t\n---\n',
+        '---\ndate:\t2026-11-10\ntopic: Coffee chat\t\nreported_back_to:\t\n  - "[[Ann]]"\n'
+        '  - "[[Sam Rivera]] 2026-11-27"\n---\n',
+    ),
 ]
 
 

@@ -120,8 +120,9 @@ def _invalid(exc: Exception) -> RecordError:
 
 def _compose(text: str) -> MappingNode | None:
     try:
-        # The pure-Python composer: its marks count characters, which is what we edit.
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # The reader's parser (libyaml where installed), or a note it reads could not be
+        # edited: PyYAML's own refuses a tab after a value. Both count marks in characters.
+        node = yaml.compose(text, Loader=Loader)
     except Exception as exc:  # a YAMLError, or RecursionError on absurd nesting
         raise _invalid(exc) from None
     if node is None:
@@ -327,7 +328,8 @@ def _add_item(y: str, key_node: Node, value: Node, item: str, nl: str) -> str:
     if isinstance(value, ScalarNode):
         # One value (or none) becomes a block list: `key:` then `  - old` and `  - new`.
         items: list[str] = []
-        empty = value.value in _NULLS and (value.style is None or value.value == "")
+        # Plain: a style of None from PyYAML's own parser, "" from libyaml.
+        empty = value.value in _NULLS and (not value.style or value.value == "")
         if not empty:
             multiline = "\n" in y[start:end].rstrip("\n")
             items.append(y[start:end] if not multiline else _requoted(y, key_node.value))

@@ -281,7 +281,14 @@ class Ledger:
         if not items:
             return
         today, horizon = self.today, self.config.horizon_days
-        closings = self.closings.get(source, {})
+        # Only a later note (SPEC §6), or one of the same day, reports on this one; one
+        # without a date, or sent to a note without one, cannot be judged and counts.
+        since = next(iter(items.values())).source.date
+        closings = [
+            (seen, on)
+            for seen, on in self.closings.get(source, {})
+            if on is None or since is None or on >= since
+        ]
         mine: dict[str, Placed] = {}
         for key, item in items.items():
             person = self.others.get(key, item.person)

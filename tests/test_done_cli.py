@@ -161,6 +161,7 @@ def test_a_note_that_cannot_be_edited_exits_3_and_is_untouched(vault: Path) -> N
     before = snapshot(vault)
     result = done(vault, ident)
     assert result.exit_code == 3, result.output
+    assert "Meetings/Ann task.md" in result.output  # which note to fix
     assert "not valid YAML" in result.output
     assert snapshot(vault) == before
 

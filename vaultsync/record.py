@@ -99,8 +99,7 @@ class _Front:
         found, _, unclosed = split_front_matter(self.text)
         if unclosed:
             raise RecordError(
-                "its front matter starts with `---` but has no closing `---` line; add it, "
-                "and the tick is recorded at the next scan"
+                "its front matter starts with `---` but has no closing `---` line; add it"
             )
         self.yaml: str | None = found
         self.start = first + 1 if found is not None else 0
@@ -112,10 +111,7 @@ class _Front:
 
 def _invalid(exc: Exception) -> RecordError:
     problem = getattr(exc, "problem", None) or type(exc).__name__
-    return RecordError(
-        f"its front matter is not valid YAML ({problem}); fix it, and the tick is recorded "
-        "at the next scan"
-    )
+    return RecordError(f"its front matter is not valid YAML ({problem}); fix it")
 
 
 def _compose(text: str) -> MappingNode | None:
@@ -456,7 +452,7 @@ def record_file(path: Path, edit: Callable[[str], str], *, attempts: int = ATTEM
         # A rewrite replaces the file: it would go through a note made read-only (the folder
         # allows it), and split a note from its other hard links.
         if not st.st_mode & 0o222:
-            raise RecordError("it is read-only; make it writable to record the tick")
+            raise RecordError("it is read-only; make it writable")
         if st.st_nlink > 1:
             raise RecordError("it has other hard links, which rewriting it would break off")
         # surrogateescape: bytes that are not UTF-8 are written back exactly as they were.
@@ -471,4 +467,4 @@ def record_file(path: Path, edit: Callable[[str], str], *, attempts: int = ATTEM
         except OSError as exc:
             raise RecordError(f"it cannot be written ({exc.strerror or exc})") from None
         return True
-    raise RecordError("it kept changing while vaultsync edited it; the tick is tried again later")
+    raise RecordError("it kept changing while vaultsync edited it")

@@ -332,6 +332,10 @@ def done(
     # Refused before the note is touched, not after: the user must not be told that nothing
     # happened while the note was edited.
     splice(read_bytes(vault.output), b"", vault.config.output)
-    rel = record(vault, f, WONT if wont else DONE, today)
+    try:
+        rel = record(vault, f, WONT if wont else DONE, today)
+    except RecordError as exc:
+        where = f.source if f.kind != "reconnect" else f.person.note
+        raise RecordError(f"cannot record it in {where}: {exc}" if where else str(exc)) from None
     vault.refresh([rel])
     return DoneResult(f, rel, vault.write(today))

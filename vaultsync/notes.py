@@ -19,6 +19,7 @@ from . import frontmatter
 from .config import Config
 from .links import Link, links_in, parse_reference
 from .model import UNREAD, Note, ScanWarning
+from .output import block_span
 from .people import KIND_WORDS
 from .properties import (
     date_in_name,
@@ -29,9 +30,11 @@ from .properties import (
     parse_date,
     strings,
 )
+from .render import BEGIN
 from .tasks import TaskFinder
 
 MAX_NOTE_BYTES = 64 * 1024 * 1024
+_BEGIN = BEGIN.encode()
 _CLOSING = re.compile(r"^(?:---|\.\.\.)\r?$", re.MULTILINE)
 # Greedy on purpose: `[^:\n]*` can only stop at the first colon, so a long line costs one pass.
 _TOP_KEY = re.compile(
@@ -145,6 +148,12 @@ class NoteReader:
         note = Note(rel)
         if b"\0" in raw[:8192]:
             note.warnings.append(ScanWarning(rel, 0, "holds binary data, not text; not read"))
+            return note
+        if _BEGIN in raw and (span := block_span(raw)) is not None:
+            # Left behind when `output` moved, or a copy: its lines would owe every item twice.
+            line = raw.count(b"\n", 0, span[0][0]) + 1
+            message = "holds a block vaultsync generated (an old Follow-ups.md?); not read"
+            note.warnings.append(ScanWarning(rel, line, message))
             return note
         try:
             text = raw.decode("utf-8")

@@ -335,7 +335,7 @@ def done(
     try:
         rel = record(vault, f, WONT if wont else DONE, today)
     except RecordError as exc:
-        where = f.source if f.kind != "reconnect" else f.person.note
-        raise RecordError(f"cannot record it in {where}: {exc}" if where else str(exc)) from None
+        target = f.source if f.kind != "reconnect" else f.person.note
+        raise RecordError(f"cannot record it in {target}: {exc}" if target else str(exc)) from None
     vault.refresh([rel])
     return DoneResult(f, rel, vault.write(today))

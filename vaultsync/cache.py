@@ -291,7 +291,7 @@ def _person(data: Any) -> Person:
 def _followup_data(f: FollowUp) -> list[Any]:
     return [
         f.id, f.kind, f.person.key, f.source, f.reasons, _iso(f.due), f.status, f.ready,
-        _iso(f.closed_on),
+        _iso(f.closed_on), f.wont,
     ]
 
 
@@ -353,7 +353,7 @@ def decode_report(data: dict[str, Any]) -> Report:
         return found
 
     def followup(item: Any) -> FollowUp:
-        fid, kind, key, source, reasons, due, status, ready, closed_on = item
+        fid, kind, key, source, reasons, due, status, ready, closed_on, wont = item
         return FollowUp(
             _str(fid),
             _str(kind),
@@ -364,6 +364,7 @@ def decode_report(data: dict[str, Any]) -> Report:
             _str(status),
             ready is True,
             day(closed_on),
+            wont is True,
         )
 
     return Report(

@@ -21,7 +21,7 @@ from .config import Config
 from .links import fold
 from .model import FollowUp, FrozenList, Note, Person, ScanWarning
 from .people import Directory, Lookups
-from .tasks import OPEN
+from .tasks import CANCELLED, OPEN
 
 # Rule -> the role whose property names the people owed, in the order reasons are listed.
 RULES = {"introduction": "introduced_by", "advice": "advice_from", "explicit": "report_back_to"}
@@ -74,9 +74,11 @@ class _Owed:
     defaults: list[dt.date] = field(default_factory=list)
     task_due: list[dt.date] = field(default_factory=list)
     closings: list[dt.date | None] = field(default_factory=list)
+    wont: bool = False  # a "won't": closed, but not reported back
     # Ticked tasks close an item only when no task for the same person is still open.
     open_task: bool = False
     task_closings: list[dt.date | None] = field(default_factory=list)
+    task_wont: bool = False  # a cancelled task
 
 
 @dataclass(slots=True)
@@ -89,8 +91,10 @@ class Item:
     reasons: list[str]  # in the order of REASON_ORDER
     due: dt.date | None
     closings: tuple[dt.date | None, ...]  # by the note's properties
+    wont: bool  # closed by the note's properties without reporting back
     open_task: bool
     task_closings: tuple[dt.date | None, ...]  # count only if nothing else closes it
+    task_wont: bool  # a cancelled task: closed without reporting back, as tasks go
     # Its follow-up as last built, with its place in the order, when no other note closed it
     # and its person is as named here: the same on every report until its note changes.
     built: tuple[Order, FollowUp] | None = None
@@ -188,6 +192,8 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
                     it.defaults.append(note.date + dt.timedelta(days=config.due_days["task"]))
                 if task.status == OPEN:
                     it.open_task = True
+                elif task.status == CANCELLED:
+                    it.task_wont = True
                 else:
                     it.task_closings.append(task.done_on)
 
@@ -198,11 +204,16 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
             it.closings.append(note.reported_back_on)
     line = note.lines.get("reported_back_to", 1)
     for link in note.links.get("reported_back_to", ()):
-        # An entry's own date (or "won't": None) beats the note's `reported_back` date.
+        # An entry's own date beats the note's `reported_back` date; "won't" is held as None.
+        wont = link in note.reported_back_dates and note.reported_back_dates[link] is None
         on = note.reported_back_dates.get(link, note.reported_back_on)
         for person in directory.people_for(link, note.path, line, lookups):
             if person.key in owed:
-                owed[person.key][1].closings.append(on)
+                it = owed[person.key][1]
+                if wont:
+                    it.wont = True
+                else:
+                    it.closings.append(on)
             if on is not None and on <= today:
                 touches.append((person.key, on))
 
@@ -258,8 +269,10 @@ def _item(note: Note, person: Person, it: _Owed) -> Item:
         _reasons(it.reasons),
         due,
         tuple(it.closings),
+        it.wont,
         it.open_task,
         tuple(it.task_closings),
+        it.task_wont,
     )
 
 
@@ -290,12 +303,13 @@ def followup(
         status=status_of(item.due, today, horizon),
         ready="advice" in item.reasons and item.source.outcome,
     )
-    closings = [*item.closings, *remote]
-    if not closings and not item.open_task:
-        closings = list(item.task_closings)
-    if closings:
+    closings, wont = [*item.closings, *remote], item.wont
+    if not (closings or wont or item.open_task):
+        closings, wont = list(item.task_closings), item.task_wont
+    if closings or wont:
         made.status = "closed"
         made.closed_on = latest(closings)
+        made.wont = not closings  # a report-back, dated or not, outweighs a "won't"
     return made
 
 

@@ -129,7 +129,7 @@ class Ledger:
         self.warnings: dict[ScanWarning, int] = {}
         # The report's parts, each kept in its order:
         self.placed: dict[str, tuple[tuple[str, Placed], ...]] = {}  # note -> person key, item
-        self.counts: dict[str, list[int]] = {}  # person key -> [open, closed] items
+        self.counts: dict[str, list[int]] = {}  # person key -> [open, reported back] items
         self.reconnects: dict[str, Order] = {}  # person key -> their reconnect's place
         self.ranks: dict[str, Rank] = {}  # person key -> their row's place
         self.open: _Ordered[FollowUp] = _Ordered()
@@ -320,7 +320,7 @@ class Ledger:
         else:
             part.remove(place)
         counts = self.counts.setdefault(key, [0, 0])
-        counts[closed] += sign
+        counts[closed] += 0 if made.wont else sign  # a "won't" is no report-back
         if counts == [0, 0]:
             del self.counts[key]
         for day in touched:
@@ -352,9 +352,9 @@ class Ledger:
             self.open.add(place, made)
             if self.keep:
                 self.reconnects[key] = place
-        opened, closed = self.counts.get(key, (0, 0))
+        opened, reported = self.counts.get(key, (0, 0))
         rank = (fold(person.name), key)
-        self.people.add(rank, PersonRow(person, last, opened + (made is not None), closed))
+        self.people.add(rank, PersonRow(person, last, opened + (made is not None), reported))
         if self.keep:
             self.ranks[key] = rank
 

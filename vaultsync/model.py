@@ -169,6 +169,7 @@ class FollowUp:
     status: str  # overdue, due, upcoming, undated, or closed
     ready: bool = False
     closed_on: dt.date | None = None
+    wont: bool = False  # closed only by "won't" (or a cancelled task): not reported back
 
 
 @dataclass(slots=True)

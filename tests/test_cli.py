@@ -512,6 +512,9 @@ def test_init_creates_config_and_templates_in_obsidians_templates_folder(tmp_pat
         shipped = (ROOT / "templates" / name).read_bytes()
         assert (root / "Meta/Templates" / name).read_bytes() == shipped
     assert not (root / "Templates").exists()
+    # Its example is the folder in use: uncommented, it changes nothing.
+    config = (root / ".vaultsync.toml").read_text("utf-8")
+    assert '\n# templates_folders = ["Meta/Templates"]\n' in config
     for name in ("person", "meeting", "introduction", "advice"):
         assert any(name in t.lower() for t in TEMPLATES), name
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from importlib import resources
 from pathlib import Path
@@ -88,8 +89,12 @@ def init_vault(root: Path) -> tuple[list[str], list[str]]:
     created: list[str] = []
     kept: list[str] = []
     config = load_config(root)  # a broken config is reported before anything is written
-    files = [(CONFIG_FILE, CONFIG_TEMPLATE.encode())]
-    folder = templates_folders(root, config)[0]
+    folders = templates_folders(root, config)
+    # The example shows the folders in use, so that uncommenting it changes nothing.
+    shown = "# templates_folders = " + json.dumps(list(folders), ensure_ascii=False)
+    text = CONFIG_TEMPLATE.replace('# templates_folders = ["Templates"]', shown)
+    files = [(CONFIG_FILE, text.encode())]
+    folder = folders[0]
     files += [(f"{folder}/{name}", data) for name, data in template_files()]
     for rel, data in files:
         (created if _create(root, root / rel, data) else kept).append(rel)

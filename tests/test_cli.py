@@ -198,6 +198,17 @@ def test_summary_counts(tmp_path: Path) -> None:
     assert "Bob Smith" in result.stdout  # the overdue item is listed
 
 
+def test_summary_says_one_in_the_singular(tmp_path: Path) -> None:
+    root = tmp_path / "vault"
+    root.mkdir()
+    (root / "2026-11-20 Coffee.md").write_text('---\nwith: "[[Ann]]"\n---\n', "utf-8")
+    (root / "Broken.md").write_text("---\nwith: [\n---\n", "utf-8")
+    result = invoke("scan", str(root), "--today", TODAY, "--dry-run")
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert "1 person, 1 interaction, 0 open (0 overdue), 1 warning" in first, first
+
+
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     root = make_vault(tmp_path / "vault")
     before = tree(root)

@@ -166,9 +166,12 @@ def _summary(result: object, vault: Path, *, dry_run: bool, check: bool) -> None
     else:
         state = "updated"
     overdue = [f for f in report.followups if f.status == "overdue"]
+    people = _count(len(report.people), "person", "people")
+    meetings = _count(report.interactions, "interaction", "interactions")
+    warnings = _count(len(report.warnings), "warning", "warnings")
     typer.echo(
-        f"{name} {state}: {len(report.people)} people, {report.interactions} interactions, "
-        f"{len(report.followups)} open ({len(overdue)} overdue), {len(report.warnings)} warnings"
+        f"{name} {state}: {people}, {meetings}, "
+        f"{len(report.followups)} open ({len(overdue)} overdue), {warnings}"
     )
     if result.recorded:
         typer.echo("Ticks recorded in:")
@@ -190,6 +193,10 @@ def _summary(result: object, vault: Path, *, dry_run: bool, check: bool) -> None
         if len(report.warnings) > TOP_WARNINGS:
             more = len(report.warnings) - TOP_WARNINGS
             typer.echo(f"  … and {more} more (`--format json` lists them all)")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 @app.command()

@@ -419,3 +419,18 @@ def test_key_lines_is_linear_on_a_long_line_of_spaces() -> None:
 
     text = "people: [\n" + " " * 1_000_000 + "x]\nlater: 1\n"
     assert key_lines(text) == {"people": 2, "later": 4}
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key", "line"),
+    [
+        ('report_back_to: "[[F]]"\nreported_back_to:\n  - F: 2026-11-20\n', "reported_back_to", 3),
+        ('with: ["[[A]]", {B: C}]\n', "with", 2),
+        ("introduced_by: {Sam: yes}\n", "introduced_by", 2),
+    ],
+)
+def test_a_name_value_pair_among_links_is_warned_about(yaml_text: str, key: str, line: int) -> None:
+    """`- F: 2026-11-20` is YAML for a pair, which names nobody: said, not dropped unseen."""
+    note = parse(f"---\n{yaml_text}---\n")
+    assert [(w.line, w.message.split(":")[0]) for w in note.warnings] == [(line, f"`{key}`")]
+    assert "is not a link or a name" in note.warnings[0].message

@@ -23,6 +23,7 @@ from .output import block_span
 from .people import KIND_WORDS
 from .properties import (
     date_in_name,
+    flatten,
     is_truthy,
     keywords,
     normalize_name,
@@ -246,6 +247,8 @@ class NoteReader:
             if name in lines:
                 note.lines.setdefault(role, lines[name])
             if role in LINK_ROLES:
+                if not isinstance(value, str):
+                    self._pairs(note, role, name, value)
                 found = note.links.get(role, ())
                 for text in strings(value):
                     dated, on = False, None
@@ -309,6 +312,18 @@ class NoteReader:
             self._reported_back(note, name, value)
         elif role == "outcome":
             note.outcome = is_truthy(value)
+
+    def _pairs(self, note: Note, role: str, name: str, value: Any) -> None:
+        """Warn of `name: value` pairs among links (`- Sam: 2026-11-24`), which name nobody."""
+        for item in flatten(value, mappings=True):
+            if isinstance(item, dict):
+                entry = '"[[Sam]] 2026-11-24"' if role == "reported_back_to" else '"[[Sam]]"'
+                self._warn(
+                    note,
+                    role,
+                    f"`{name}`: {_shown(item)} is not a link or a name; write each as text, "
+                    f"e.g. {entry}",
+                )
 
     def _reported_back(self, note: Note, name: str, value: Any) -> None:
         if isinstance(value, list) and len(value) == 1:

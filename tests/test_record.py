@@ -179,6 +179,11 @@ SHAPES = [
         '  - "[[Sam Rivera]] 2026-11-27"\n---\n',
     ),
     (
+        "a BOM that starts the properties, which libyaml leaves out of its positions",
+        "---\n\ufeffreported_back_to: '[[Ann]]' # c\n---\n",
+        "---\n\ufeffreported_back_to: # c\n  - '[[Ann]]'\n  - \"[[Sam Rivera]] 2026-11-27\"\n---\n",
+    ),
+    (
         "tabs after a colon and after values, which libyaml reads as YAML allows",
         '---\ndate:\t2026-11-10\ntopic: Coffee chat\t\nreported_back_to: "[[Ann]]"\t\n---\n',
         '---\ndate:\t2026-11-10\ntopic: Coffee chat\t\nreported_back_to:\t\n  - "[[Ann]]"\n'
@@ -216,6 +221,8 @@ def test_shapes_keep_crlf_and_bom(name: str, before: str, after: str, variant: s
         ("---\ndate: 2026-11-19\nno closing line\n", "no closing `---`"),
         ("---\na: &x ['[[Ann]]']\nreported_back_to: *x\n---\n", "alias"),
         ("---\nreported_back_to: {Ann: yes}\n---\n", "pairs"),
+        ("---\nbase: &b {reported_back_to: '[[Ann]]'}\n<<: *b\n---\n", "merges in"),
+        ("---\n<<: {last_contact: 2026-12-01}\n---\n", "merges in"),
     ],
 )
 def test_what_cannot_be_edited_safely_is_refused(before: str, message: str) -> None:

@@ -117,8 +117,9 @@ def _invalid(exc: Exception) -> RecordError:
 def _compose(text: str) -> MappingNode | None:
     try:
         # The reader's parser (libyaml where installed), or a note it reads could not be
-        # edited: PyYAML's own refuses a tab after a value. Both count marks in characters.
-        node = yaml.compose(text, Loader=Loader)
+        # edited: PyYAML's own refuses a tab after a value. Both count marks in characters,
+        # but libyaml does not count a BOM that starts the text: PyYAML's own reads those.
+        node = yaml.compose(text, Loader=yaml.SafeLoader if text[:1] == "\ufeff" else Loader)
     except Exception as exc:  # a YAMLError, or RecursionError on absurd nesting
         raise _invalid(exc) from None
     if node is None:
@@ -128,6 +129,9 @@ def _compose(text: str) -> MappingNode | None:
             "its front matter is not a list of `name: value` lines, so vaultsync cannot add "
             "a property to it"
         )
+    if any(key.tag == "tag:yaml.org,2002:merge" for key, _ in node.value):
+        # What `<<` brings in is read, but not where an edit would look for it.
+        raise RecordError("its front matter merges in properties with `<<`; write them out")
     return node
 
 

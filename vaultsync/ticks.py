@@ -229,7 +229,7 @@ def apply_ticks(
                     target or output,
                     0,
                     f"the tick on “{describe(f)}” in {output} is not recorded in this note: "
-                    f"{exc}; it stays ticked and is tried again at the next scan",
+                    f"{exc}; the box stays ticked and is tried again at the next scan",
                 )
             )
             continue

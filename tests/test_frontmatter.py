@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vaultsync.config import Config
+from vaultsync.links import Link
 from vaultsync.model import Note
 from vaultsync.notes import NoteReader, split_front_matter
 
@@ -434,3 +435,41 @@ def test_a_name_value_pair_among_links_is_warned_about(yaml_text: str, key: str,
     note = parse(f"---\n{yaml_text}---\n")
     assert [(w.line, w.message.split(":")[0]) for w in note.warnings] == [(line, f"`{key}`")]
     assert "is not a link or a name" in note.warnings[0].message
+
+
+BLOCK = "%% vaultsync:begin %%\n- [ ] Report back to [[Ann]] ^vs-0\n%% vaultsync:end %%"
+
+
+def test_a_block_vaultsync_generated_is_not_read_but_the_rest_of_the_note_is() -> None:
+    """An output left behind when `output` moved (or a copy): its lines would owe every item
+    a second time. Two blocks pasted in count as one, from the first marker to the last."""
+    note = parse(f"---\nwith: '[[Bob]]'\n---\n{TASK}\n{BLOCK}\ntext\n{BLOCK}\n{TASK} 2\n")
+    assert [t.line for t in note.tasks] == [4, 12]
+    assert [(w.line, w.message) for w in note.warnings] == [
+        (5, "holds a block vaultsync generated (an old Follow-ups.md?); not read")
+    ]
+    assert note.links["participants"] == (Link("Bob"),)
+
+
+def test_the_markers_shown_in_a_code_block_are_text() -> None:
+    note = parse(f"---\nwith: '[[Bob]]'\n---\n```markdown\n{BLOCK}\n```\n{TASK}\n")
+    assert [t.line for t in note.tasks] == [9]
+    assert not note.warnings
+    note = parse(f"---\nwith: '[[Bob]]'\n---\n```markdown\n{BLOCK}\n```\n{TASK}\n{BLOCK}\n")
+    assert [t.line for t in note.tasks] == [9]
+    assert [w.line for w in note.warnings] == [10]
+
+
+@pytest.mark.parametrize(
+    ("entries", "closing"),
+    [
+        ("[\"[[Ann]] won't\"]", None),
+        ("[\"[[Ann]] won't\", \"[[Ann]]\"]", "absent"),  # reported back, on reported_back's day
+        ("[\"[[Ann]]\", \"[[Ann]] won't\"]", "absent"),
+        ("[\"[[Ann]] won't\", \"[[Ann]] 2026-11-20\"]", dt.date(2026, 11, 20)),
+        ("[\"[[Ann]] 2026-11-20\", \"[[Ann]] won't\"]", dt.date(2026, 11, 20)),
+    ],
+)
+def test_a_report_back_to_someone_beats_a_wont(entries: str, closing: object) -> None:
+    note = parse(f"---\nreported_back: 2026-11-14\nreported_back_to: {entries}\n---\n")
+    assert note.reported_back_dates.get(Link("Ann"), "absent") == closing

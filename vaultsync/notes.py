@@ -19,7 +19,6 @@ from . import frontmatter
 from .config import Config
 from .links import Link, links_in, parse_reference
 from .model import UNREAD, Note, ScanWarning
-from .output import block_span
 from .people import KIND_WORDS
 from .properties import (
     date_in_name,
@@ -31,11 +30,10 @@ from .properties import (
     parse_date,
     strings,
 )
-from .render import BEGIN
-from .tasks import TaskFinder
+from .render import BEGIN, END
+from .tasks import TaskFinder, code_lines
 
 MAX_NOTE_BYTES = 64 * 1024 * 1024
-_BEGIN = BEGIN.encode()
 _CLOSING = re.compile(r"^(?:---|\.\.\.)\r?$", re.MULTILINE)
 # Greedy on purpose: `[^:\n]*` can only stop at the first colon, so a long line costs one pass.
 _TOP_KEY = re.compile(
@@ -150,12 +148,6 @@ class NoteReader:
         if b"\0" in raw[:8192]:
             note.warnings.append(ScanWarning(rel, 0, "holds binary data, not text; not read"))
             return note
-        if _BEGIN in raw and (span := block_span(raw)) is not None:
-            # Left behind when `output` moved, or a copy: its lines would owe every item twice.
-            line = raw.count(b"\n", 0, span[0][0]) + 1
-            message = "holds a block vaultsync generated (an old Follow-ups.md?); not read"
-            note.warnings.append(ScanWarning(rel, line, message))
-            return note
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -169,6 +161,14 @@ class NoteReader:
             )
             text = raw.decode("utf-8", errors="replace")
         text = text.removeprefix("\ufeff")
+        block = _generated(text)
+        if block is not None:  # blanked, not removed: line numbers stay right
+            first, last = block
+            lines = text.split("\n")
+            lines[first : last + 1] = [""] * (last + 1 - first)
+            text = "\n".join(lines)
+            message = "holds a block vaultsync generated (an old Follow-ups.md?); not read"
+            note.warnings.append(ScanWarning(rel, first + 1, message))
 
         yaml_text, body_start, unclosed = split_front_matter(text)
         if unclosed:
@@ -239,6 +239,7 @@ class NoteReader:
 
     def _extract(self, note: Note, props: dict[Any, Any], lines: dict[str, int]) -> None:
         seen: set[str] = set()
+        plain: set[Link] = set()  # `reported_back_to` entries with neither a day nor "won't"
         for key, value in props.items():
             name = normalize_name(key)
             role = self.role_of.get(name)
@@ -256,12 +257,17 @@ class NoteReader:
                         text, dated, on = split_entry(text)
                     found_here = parse_reference(text, note.folder)
                     links = [self._links.setdefault(lk, lk) for lk in found_here]
-                    for link in links if dated else ():
+                    for link in links if role == "reported_back_to" else ():
                         known = note.reported_back_dates.get(link)
-                        # Two closings of one person: the dated one, else the latest, wins.
-                        note.reported_back_dates[link] = (
-                            on if known is None else known if on is None else max(known, on)
-                        )
+                        if not dated:  # reported back (on `reported_back`'s day): not "won't"
+                            plain.add(link)
+                            if link in note.reported_back_dates and known is None:
+                                del note.reported_back_dates[link]
+                        elif on is not None or link not in plain:
+                            # Two closings of one person: the dated one, else the latest, wins.
+                            note.reported_back_dates[link] = (
+                                on if known is None else known if on is None else max(known, on)
+                            )
                     found += tuple(links)
                 if found:
                     note.links[role] = found
@@ -342,6 +348,21 @@ class NoteReader:
             )
             return
         note.reported_back, note.reported_back_on = True, date
+
+
+def _generated(text: str) -> tuple[int, int] | None:
+    """The first and the last line (0-based) of what vaultsync generated, outside code: the
+    block of an output left behind when `output` moved, or a copy of one, whose lines would
+    owe every item a second time. A note showing the markers in a code block is a note."""
+    if BEGIN not in text:
+        return None
+    lines = text.split("\n")
+    code = code_lines(text)
+    begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN and i not in code]
+    ends = [i for i, line in enumerate(lines) if line.strip() == END and i not in code]
+    if not begins or not ends or ends[-1] < begins[0]:
+        return None
+    return begins[0], ends[-1]
 
 
 def _read_bytes(path: str) -> bytes:

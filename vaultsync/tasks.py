@@ -55,6 +55,15 @@ def _parser() -> Any:
     return md
 
 
+def _code(tokens: list[Any]) -> set[int]:
+    return {n for t in tokens if t.type in ("fence", "code_block") and t.map for n in range(*t.map)}
+
+
+def code_lines(text: str) -> set[int]:
+    """The lines (0-based) of the text's code blocks, fenced or indented."""
+    return _code(_parser().parse(text))
+
+
 def _first_date(pattern: re.Pattern[str], text: str) -> dt.date | None:
     match = pattern.search(text)
     return parse_date(match.group(1) or match.group(2)) if match else None
@@ -132,13 +141,7 @@ class TaskFinder:
         tokens = _parser().parse(body)
         hidden: set[int] = set()
         if "%%" in body:
-            code = {
-                n
-                for t in tokens
-                if t.type in ("fence", "code_block") and t.map
-                for n in range(*t.map)
-            }
-            hidden = _in_comments(body, code)
+            hidden = _in_comments(body, _code(tokens))
         found = []
         for i in range(2, len(tokens)):
             token = tokens[i]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from vaultsync.config import (
 )
 from vaultsync.errors import ConfigError
 from vaultsync.scaffold import CONFIG_TEMPLATE
+from vaultsync.vault import templates_folders
 
 
 def write(vault: Path, text: str | bytes) -> Path:
@@ -273,3 +275,21 @@ def test_uncommented_template_gives_the_documented_defaults(tmp_path: Path) -> N
     assert config.ignore and all(isinstance(glob, str) for glob in config.ignore)
     for role, names in ROLES.items():
         assert set(names) <= set(config.properties[role])
+
+
+@pytest.mark.parametrize(
+    ("setting", "folders"),
+    [
+        ("Meta/Templates", ("Meta/Templates",)),
+        ("./Meta/Templates/", ("Meta/Templates",)),
+        ("/Meta\\\\Templates", ("Meta/Templates",)),
+        ("./", ("Templates",)),  # the vault itself: not a templates folder
+        ("Meta/../../Outside", ("Templates",)),
+    ],
+)
+def test_obsidians_templates_folder_is_read_as_a_vault_folder(
+    tmp_path: Path, setting: str, folders: tuple[str, ...]
+) -> None:
+    (tmp_path / ".obsidian").mkdir()
+    (tmp_path / ".obsidian/templates.json").write_text(json.dumps({"folder": setting}), "utf-8")
+    assert templates_folders(tmp_path, Config()) == folders

@@ -81,8 +81,11 @@ def templates_folders(root: Path, config: Config) -> tuple[str, ...]:
             value = json.loads((root / settings).read_text("utf-8")).get(key)
         except (OSError, ValueError, AttributeError):
             continue
-        if isinstance(value, str) and value.strip("/ ") and _in_vault(value.strip("/ ")):
-            found.append(value.replace("\\", "/").strip("/ "))
+        if not isinstance(value, str):
+            continue
+        folder = posixpath.normpath(value.replace("\\", "/").strip("/ ")).strip("/")
+        if folder != "." and _in_vault(folder):  # `./Templates/` is `Templates`
+            found.append(folder)
     return tuple(dict.fromkeys(found)) or ("Templates",)
 
 

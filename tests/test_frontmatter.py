@@ -473,3 +473,12 @@ def test_the_markers_shown_in_a_code_block_are_text() -> None:
 def test_a_report_back_to_someone_beats_a_wont(entries: str, closing: object) -> None:
     note = parse(f"---\nreported_back: 2026-11-14\nreported_back_to: {entries}\n---\n")
     assert note.reported_back_dates.get(Link("Ann"), "absent") == closing
+
+
+@pytest.mark.parametrize("due", ["📅 2026-13-45", "[due:: 2026-02-30]"])
+def test_a_task_due_date_that_is_not_a_date_is_warned_about(due: str) -> None:
+    note = parse(f"---\ndate: 2026-11-20\n---\n{TASK} {due}\n{TASK} 📅 2026-12-01\n")
+    assert [t.due for t in note.tasks] == [None, dt.date(2026, 12, 1)]
+    assert [(w.line, w.message.split(";")[0]) for w in note.warnings] == [
+        (4, f"the task's due date {due.split()[-1].rstrip(']')} is not a date")
+    ]

@@ -31,7 +31,7 @@ from .properties import (
     strings,
 )
 from .render import BEGIN, END
-from .tasks import TaskFinder, code_lines
+from .tasks import TaskFinder, code_lines, unparsed_due
 
 MAX_NOTE_BYTES = 64 * 1024 * 1024
 _CLOSING = re.compile(r"^(?:---|\.\.\.)\r?$", re.MULTILINE)
@@ -190,6 +190,12 @@ class NoteReader:
         first_line = text.count("\n", 0, body_start) + 1
         tasks, too_deep = self.tasks.find(body, first_line, note.folder)
         note.tasks = tuple(tasks)
+        for task in tasks:
+            if (due := unparsed_due(task)) is not None:
+                note.warnings.append(ScanWarning(
+                    rel, task.line, f"the task's due date {due} is not a date; it is due as if "
+                    "it had none (write 📅 YYYY-MM-DD)"
+                ))
         if too_deep is not None:
             note.warnings.append(ScanWarning(
                 rel, too_deep, "lists or quotes nested hundreds of levels deep; not read for tasks"

@@ -64,6 +64,12 @@ def code_lines(text: str) -> set[int]:
     return _code(_parser().parse(text))
 
 
+def unparsed_due(task: Task) -> str | None:
+    """The due date written on the task when it is not a date (`📅 2026-13-45`)."""
+    match = _DUE.search(task.text) if task.due is None else None
+    return (match.group(1) or match.group(2)) if match else None
+
+
 def _first_date(pattern: re.Pattern[str], text: str) -> dt.date | None:
     match = pattern.search(text)
     return parse_date(match.group(1) or match.group(2)) if match else None

@@ -110,7 +110,8 @@ def test_find_ticks_between_the_markers_only() -> None:
             "- [x] Report back to [[Sam]] on [[M]] (they introduced you) 📅 2026-11-22"
             " ^vs-aaaaaaaaaa",
             "- [X] Report back ✅ 2026-11-27 ^vs-bbbbbbbbbb ",
-            "  - [-] Won't ^vs-cccccccccc",
+            "  - [-] Won't ^vs-cccccccccc ✅ 2026-11-27 (after the id)",
+            "- [x] Not an id ^vs-ffffffffff0",
             "- [ ] Open ^vs-dddddddddd",
             "- [/] In progress (Tasks plugin) ^vs-eeeeeeeeee",
             "- [x] No id here",

@@ -44,7 +44,8 @@ DONE, WONT = "x", "-"
 # In every ticked line; searched for first, as most files have none (no anchor: anchored to
 # line starts, the search takes seven times as long on a file of 4 MB).
 _ANY_MARK = re.compile(rb"\[[xX-]\][ \t]")
-_TICKED = re.compile(r"[ \t]*[-*+][ \t]+\[([xX-])\][ \t].*?\^(vs-[0-9a-f]{10})[ \t]*")
+# The id may be followed by more: the Tasks plugin, or the user, may add a ✅ date after it.
+_TICKED = re.compile(r"[ \t]*[-*+][ \t]+\[([xX-])\][ \t].*?\^(vs-[0-9a-f]{10})(?:[ \t].*)?")
 
 
 @dataclass(frozen=True, slots=True)

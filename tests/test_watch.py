@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from conftest import BECOME_NOBODY, NOBODY, SAMPLE_VAULT, TODAY, wait_until
 
-from vaultsync.errors import VaultsyncError
+from vaultsync.errors import VaultGone, VaultsyncError
 from vaultsync.render import BEGIN, END
 from vaultsync.scan import scan
 from vaultsync.watch import RELOADED, Watcher
@@ -761,3 +761,18 @@ def test_long_soak_ends_equal_to_a_fresh_scan(vault: Path) -> None:
                 shutil.rmtree(soak_root)
             soak(vault, 1000, seed=100 + round_)
             assert settles(vault, DAY)
+
+
+@pytest.mark.parametrize("polling", [False, True])
+def test_a_vault_moved_away_stops_the_watcher_and_is_not_made_again(
+    vault: Path, tmp_path: Path, polling: bool
+) -> None:
+    """Writing the output at the old path would make a folder there holding only it."""
+    moved = tmp_path / "moved"
+    with pytest.raises(VaultGone, match="moved or deleted"), watching(
+        vault, polling=polling
+    ) as watcher:
+        vault.rename(moved)
+        in_place(moved / "Meetings/2026-11-21 New.md", meeting())
+        assert wait_until(watcher.finished.is_set)
+    assert not vault.exists()

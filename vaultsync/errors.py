@@ -22,6 +22,11 @@ class ConfigError(VaultsyncError):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
+class VaultGone(VaultsyncError):
+    """The vault's folder was moved or deleted while vaultsync ran: nothing is written, or an
+    empty folder holding only the output would appear at its old path."""
+
+
 class RefusedWrite(VaultsyncError):
     """The output file holds content vaultsync does not own, so it is left alone."""
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from .cache import RACY_NS, NoteCache, ResultCache
 from .config import Config, load_config
-from .errors import RefusedWrite, UsageError, VaultsyncError
+from .errors import RefusedWrite, UsageError, VaultGone, VaultsyncError
 from .links import RECEIVED
 from .model import Note, Report, ScanWarning, merge_warnings
 from .output import FileChanged, read_bytes, splice, write_atomic
@@ -215,6 +215,7 @@ class Vault:
         if not root.is_dir():
             raise UsageError(f"{root} is not a folder: give the path of your vault")
         self.root = root
+        self._identity = self._root_identity()
         self.config = config if config is not None else load_config(root)
         self.layout = Layout.of(root, self.config)
         self.notes: dict[str, Note] = {}  # changed through `load`, `refresh` and `drop` only
@@ -228,6 +229,21 @@ class Vault:
         self.keep = keep
         self._cached = True  # whether the notes were last loaded with the cache
         self._let_go = False  # the notes were let go (without `keep`)
+
+    def _root_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.root)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def check_root(self) -> None:
+        """Raise VaultGone if the vault's folder was moved or deleted since this began."""
+        if self._root_identity() != self._identity:
+            raise VaultGone(
+                f"{self.root} was moved or deleted while vaultsync ran; nothing was written: "
+                "run vaultsync again on the vault where it is now"
+            )
 
     @property
     def output(self) -> Path:
@@ -453,6 +469,7 @@ class Vault:
             )
             if not changed or dry_run:
                 return result
+            self.check_root()  # writing would make its old path again, holding only the output
             try:
                 write_atomic(output, data, expected=existing)
             except FileChanged:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Literal
 
 from .cache import digest
 from .config import CONFIG_FILE, load_config
-from .errors import VaultsyncError
+from .errors import VaultGone, VaultsyncError
 from .links import fold
 from .output import TEMP_PREFIX, read_bytes
 from .scan import UNSURE, Vault, bulk
@@ -250,7 +250,7 @@ class Watcher:
                 if batch or day != self._day:
                     self.updates += 1
                     self._apply(batch, day)
-            except _Stopped:
+            except (_Stopped, VaultGone):
                 raise
             except VaultsyncError as exc:
                 log.error("update failed: %s; still watching", exc)
@@ -540,10 +540,13 @@ class Watcher:
         a new folder needs a watch past the inotify limit."""
         reader = getattr(observer, "_inotify_fd", None)  # the native observer's reader thread
         threads = [observer, *observer.emitters] + ([reader] if reader is not None else [])
+        if self.vault is not None:
+            self.vault.check_root()  # before the observer's death it may have caused
         if not all(t.is_alive() for t in threads if isinstance(t, threading.Thread)):
+            hint = "" if self.polling else ", or use `--polling` if the inotify limit is the cause"
             raise VaultsyncError(
                 "the file watcher stopped unexpectedly (see the messages above); start "
-                "`vaultsync watch` again, or use `--polling` if the inotify limit is the cause"
+                f"`vaultsync watch` again{hint}"
             )
 
 

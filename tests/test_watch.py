@@ -776,3 +776,18 @@ def test_a_vault_moved_away_stops_the_watcher_and_is_not_made_again(
         in_place(moved / "Meetings/2026-11-21 New.md", meeting())
         assert wait_until(watcher.finished.is_set)
     assert not vault.exists()
+
+
+def test_each_warning_is_logged_once(vault: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A problem in a note, or a tick that cannot be recorded, reaches the log (the only
+    place `watch` speaks): those of the first scan, then each new one once, not per update."""
+    caplog.set_level(logging.INFO, logger="vaultsync")
+    (vault / "Meetings/2026-11-21 Bad one.md").write_text("---\ndate: [2026\n---\n", "utf-8")
+    with watching(vault):
+        in_place(vault / "Meetings/2026-11-22 Bad two.md", "---\nwith: [\n---\n")
+        assert wait_until(lambda: "Bad two.md" in caplog.text)
+        in_place(vault / "Meetings/2026-11-23 Fine.md", meeting())
+        assert wait_until(lambda: "2026-11-23 Fine.md" in caplog.text)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert sum("Bad one.md:" in m for m in warned) == 1
+    assert sum("Bad two.md:" in m for m in warned) == 1

@@ -791,3 +791,17 @@ def test_each_warning_is_logged_once(vault: Path, caplog: pytest.LogCaptureFixtu
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert sum("Bad one.md:" in m for m in warned) == 1
     assert sum("Bad two.md:" in m for m in warned) == 1
+
+
+def test_polling_finds_an_edit_that_kept_size_and_mtime(vault: Path) -> None:
+    """The polling observer compares sizes and mtimes only; the walk compares change times."""
+    with watching(vault, polling=True, walk_interval=0.3):
+        note = vault / "Meetings" / "2026-11-19 Intro call with Jordan Okafor.md"
+        text, kept = note.read_text("utf-8"), note.stat()
+        edited = text.replace("[[Sam Rivera]]", "[[Sam Rivere]]")
+        assert len(edited) == len(text)
+        in_place(note, edited)
+        os.utime(note, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+        fresh = lambda: scan(vault, DAY, dry_run=True, use_cache=False).text  # noqa: E731
+        assert wait_until(lambda: index(vault) == fresh())
+        assert "Sam Rivere" in index(vault)

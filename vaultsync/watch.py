@@ -232,7 +232,7 @@ class Watcher:
     def _loop(self, observer: BaseObserver) -> None:
         day = self.today()
         self._settings_seen = self._settings()
-        self.vault = Vault(self.root, stamps=not self.polling)
+        self.vault = Vault(self.root, stamps=True)
         self._walked_at = time.monotonic()
         with bulk():
             self.vault.load(self._progress)
@@ -364,8 +364,9 @@ class Watcher:
         return sorted(touched | {p for p in files if p in vault.notes})
 
     def _walk_due(self) -> bool:
-        # A polling observer walks the vault on every poll already.
-        return not self.polling and time.monotonic() - self._walked_at >= self.walk_interval
+        # Polling too: its observer compares sizes and mtimes only, and misses an edit that
+        # kept both (the time stamps compared here include the change time).
+        return time.monotonic() - self._walked_at >= self.walk_interval
 
     def _walk(self) -> Batch:
         """The notes that changed without an event saying so. Events can be lost: inotify
@@ -454,7 +455,7 @@ class Watcher:
         if config == self.vault.config and Layout.of(self.root, config) == self.vault.layout:
             self._settings_seen = settings
             return "configuration unchanged"
-        vault = Vault(self.root, config, stamps=not self.polling)
+        vault = Vault(self.root, config, stamps=True)
         vault.load(self._progress)
         if vault.config.output != self.vault.config.output:
             self._written = None

@@ -223,6 +223,22 @@ def test_a_tick_closes_a_task_item_without_touching_the_body(vault: Path) -> Non
     assert closed[TASK_ID]["closed_on"] == "2026-11-27"
 
 
+@pytest.mark.parametrize(
+    ("done", "recorded"), [("2026-11-25", "2026-11-25"), ("2026-12-25", "2026-11-27")]
+)
+def test_a_tick_is_recorded_on_the_day_the_tasks_plugin_wrote(
+    vault: Path, done: str, recorded: str
+) -> None:
+    """Ticked on a phone and synced days later, with its ✅ date (after the id, or before):
+    that day, unless it is still to come."""
+    text = follow_ups(vault)
+    new, count = re.subn(rf"(?m)^- \[ \](.*\^{INTRO_ID})$", rf"- [x]\1 ✅ {done}", text)
+    assert count == 1
+    (vault / "Follow-ups.md").write_bytes(new.encode("utf-8"))
+    scan(vault, DAY)
+    assert f'"[[Sam Rivera]] {recorded}"'.encode() in (vault / INTRO).read_bytes()
+
+
 def test_a_reconnect_tick_sets_last_contact_on_the_person(vault: Path) -> None:
     assert GRACE_ID in follow_ups(vault)
     tick(vault, GRACE_ID)

@@ -70,6 +70,11 @@ def unparsed_due(task: Task) -> str | None:
     return (match.group(1) or match.group(2)) if match else None
 
 
+def done_on(text: str) -> dt.date | None:
+    """The ✅ (or `[completion:: …]`) date in a task's text."""
+    return _first_date(_DONE, text)
+
+
 def _first_date(pattern: re.Pattern[str], text: str) -> dt.date | None:
     match = pattern.search(text)
     return parse_date(match.group(1) or match.group(2)) if match else None

@@ -36,6 +36,7 @@ from .record import (
     reference,
     set_last_contact,
 )
+from .tasks import done_on
 
 if TYPE_CHECKING:
     from .scan import ScanResult, Vault
@@ -54,6 +55,12 @@ class Tick:
     mark: str  # DONE or WONT
     line: int  # 1-based, in the output file as read
     text: str  # the line as read, without its line break
+
+    def day(self, today: dt.date) -> dt.date:
+        """The day it was ticked: the ✅ date the Tasks plugin writes (a box ticked on a phone
+        may be synced days later), else today; never later than today."""
+        done = done_on(self.text)
+        return done if done is not None and done <= today else today
 
 
 def find_ticks(data: bytes | None) -> list[Tick]:
@@ -221,7 +228,7 @@ def apply_ticks(
             out.pending += 1
             continue
         try:
-            rel = record(vault, f, tick.mark, today)
+            rel = record(vault, f, tick.mark, tick.day(today))
         except RecordError as exc:
             out.keep[tick.id] = tick.mark
             target = f.source if f.kind != "reconnect" else f.person.note

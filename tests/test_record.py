@@ -309,6 +309,11 @@ LAST_CONTACT_SHAPES = [
         '---\n{"type": "person", "last_contact": "2026-11-27"}\n---\n',
     ),
     ('---\n{"last_contact": "2020-01-02"}\n---\n', '---\n{"last_contact": "2026-11-27"}\n---\n'),
+    ('---\nlast_contact: "[[2026-10-01]]"\n---\n', '---\nlast_contact: "[[2026-11-27]]"\n---\n'),
+    (
+        '---\n{"last_contact": "[[2026-10-01]]"}\n---\n',
+        '---\n{"last_contact": "[[2026-11-27]]"}\n---\n',
+    ),
 ]
 
 

@@ -400,7 +400,9 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
         start, end = value.start_mark.index, value.end_mark.index
         if start < key_node.end_mark.index:
             raise RecordError(f"`{key}` is a YAML alias (`*name`); write its value out")
-        if node.flow_style:
+        if isinstance(value, ScalarNode) and value.value.lstrip().startswith("[["):
+            day = f'"[[{day}]]"'  # a link to a daily note stays one
+        elif node.flow_style:
             day = f'"{day}"'  # front matter written as JSON stays JSON
         if isinstance(value, ScalarNode) and "\n" not in y[start:end]:
             # Only the value changes: the key as written, a comment after it stay.

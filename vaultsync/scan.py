@@ -215,7 +215,6 @@ class Vault:
         if not root.is_dir():
             raise UsageError(f"{root} is not a folder: give the path of your vault")
         self.root = root
-        self._identity = self._root_identity()
         self.config = config if config is not None else load_config(root)
         self.layout = Layout.of(root, self.config)
         self.notes: dict[str, Note] = {}  # changed through `load`, `refresh` and `drop` only
@@ -230,16 +229,10 @@ class Vault:
         self._cached = True  # whether the notes were last loaded with the cache
         self._let_go = False  # the notes were let go (without `keep`)
 
-    def _root_identity(self) -> tuple[int, int] | None:
-        try:
-            st = os.stat(self.root)
-        except OSError:
-            return None
-        return st.st_dev, st.st_ino
-
     def check_root(self) -> None:
-        """Raise VaultGone if the vault's folder was moved or deleted since this began."""
-        if self._root_identity() != self._identity:
+        """Raise VaultGone if the vault's folder is no longer at its path (moved or deleted).
+        Not by its inode: some network file systems do not keep those stable."""
+        if not os.path.isdir(self.root):
             raise VaultGone(
                 f"{self.root} was moved or deleted while vaultsync ran; nothing was written: "
                 "run vaultsync again on the vault where it is now"

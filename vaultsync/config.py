@@ -70,12 +70,14 @@ class Config:
         return repr(tuple(getattr(self, f.name) for f in fields(self)))
 
 
-def _folder(value: str) -> str:
+def vault_folder(value: str) -> str:
+    """A folder as written (`\\` or `/`, `./`, a trailing `/`) as a vault-relative path."""
     return posixpath.normpath(value.replace("\\", "/")).strip("/")
 
 
-def _leaves_vault(folder: str) -> bool:
-    clean = _folder(folder)
+def leaves_vault(folder: str) -> bool:
+    """Whether a folder as written names a place outside the vault."""
+    clean = vault_folder(folder)
     return clean.startswith("..") or posixpath.isabs(folder) or ":" in folder
 
 
@@ -106,7 +108,7 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
 
     output = data.pop("output", None)
     if output is not None:
-        clean = _folder(output) if isinstance(output, str) else ""
+        clean = vault_folder(output) if isinstance(output, str) else ""
         if (
             not clean
             or clean.startswith("..")
@@ -122,11 +124,11 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
 
     for key in ("people_folders", "templates_folders", "ignore"):
         value = _string_list(data, key, problems)
-        outside = [v for v in value or () if key != "ignore" and _leaves_vault(v)]
+        outside = [v for v in value or () if key != "ignore" and leaves_vault(v)]
         if outside:
             problems.append(f"`{key}` must name folders inside the vault, not {outside[0]!r}")
         elif value is not None:
-            kwargs[key] = tuple(_folder(v) for v in value) if key != "ignore" else value
+            kwargs[key] = tuple(vault_folder(v) for v in value) if key != "ignore" else value
 
     phrases = _string_list(data, "task_phrases", problems)
     if phrases is not None:

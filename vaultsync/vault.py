@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .config import Config
+from .config import Config, leaves_vault, vault_folder
 from .links import fold
 from .model import ScanWarning
 
@@ -63,11 +62,6 @@ def inside(root: Path, path: Path) -> bool:
     return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
 
 
-def _in_vault(folder: str) -> bool:
-    clean = posixpath.normpath(folder)
-    return not (clean.startswith("..") or posixpath.isabs(clean) or ":" in clean)
-
-
 def templates_folders(root: Path, config: Config) -> tuple[str, ...]:
     """The configured templates folders, else Obsidian's and Templater's, else `Templates`."""
     if config.templates_folders is not None:
@@ -83,8 +77,9 @@ def templates_folders(root: Path, config: Config) -> tuple[str, ...]:
             continue
         if not isinstance(value, str):
             continue
-        folder = posixpath.normpath(value.replace("\\", "/").strip("/ ")).strip("/")
-        if folder != "." and _in_vault(folder):  # `./Templates/` is `Templates`
+        written = value.strip("/ ")  # Obsidian's paths start at the vault: `/Templates`
+        folder = vault_folder(written)  # `./Templates/` is `Templates`
+        if folder != "." and not leaves_vault(written):
             found.append(folder)
     return tuple(dict.fromkeys(found)) or ("Templates",)
 

@@ -31,7 +31,6 @@ app = typer.Typer(
 
 PROGRESS_FROM = 500  # notes; smaller vaults scan faster than a progress line can be read
 TOP_ITEMS = 5
-TOP_WARNINGS = 10
 
 
 class Format(str, Enum):
@@ -186,13 +185,11 @@ def _summary(result: object, vault: Path, *, dry_run: bool, check: bool) -> None
         if len(overdue) > TOP_ITEMS:
             typer.echo(f"  … and {len(overdue) - TOP_ITEMS} more in {name}")
     if report.warnings:
+        from .model import listed
+
         typer.echo("Warnings:")
-        for w in report.warnings[:TOP_WARNINGS]:
-            where = f"{w.path}:{w.line}" if w.line else w.path
-            typer.echo(f"  {where}: {w.message}")
-        if len(report.warnings) > TOP_WARNINGS:
-            more = len(report.warnings) - TOP_WARNINGS
-            typer.echo(f"  … and {more} more (`--format json` lists them all)")
+        for line in listed(report.warnings):
+            typer.echo(f"  {line}")
 
 
 def _count(n: int, one: str, many: str) -> str:

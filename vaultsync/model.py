@@ -66,6 +66,22 @@ class ScanWarning:
         return type(self), tuple(map(self.__getattribute__, self.__slots__))
 
 
+TOP_WARNINGS = 10  # listed at once, by the summary of a scan and by the watcher's log
+
+
+def listed(warnings: list[ScanWarning]) -> list[str]:
+    """The first warnings as `path:line: message` (`path: message` for the whole file), then
+    how many more there are."""
+    lines = [
+        f"{w.path}:{w.line}: {w.message}" if w.line else f"{w.path}: {w.message}"
+        for w in warnings[:TOP_WARNINGS]
+    ]
+    if len(warnings) > TOP_WARNINGS:
+        more = len(warnings) - TOP_WARNINGS
+        lines.append(f"… and {more} more (`vaultsync scan --format json` lists them all)")
+    return lines
+
+
 def merge_warnings(*groups: list[ScanWarning]) -> list[ScanWarning]:
     """Warnings from several steps, each once, in the order of the output: path, line."""
     merged = {w for group in groups for w in group}

@@ -35,7 +35,7 @@ from .cache import digest
 from .config import CONFIG_FILE, load_config
 from .errors import VaultGone, VaultsyncError
 from .links import fold
-from .model import ScanWarning
+from .model import ScanWarning, listed
 from .output import TEMP_PREFIX, read_bytes
 from .scan import UNSURE, Vault, bulk
 from .vault import UNLISTED, Layout, discover
@@ -69,7 +69,6 @@ WAKE_SECONDS = 0.25  # how often the loop looks at the stop request and the cloc
 MAX_DELAY_SECONDS = 10.0  # a stream of changes that never goes quiet still updates this often
 WALK_SECONDS = 300.0  # how often the vault is walked for changes that sent no event
 RELOADED = "configuration reloaded, every note read again"
-TOP_WARNINGS = 10  # new warnings logged at once; the rest are counted
 
 
 def is_editor_temp(name: str) -> bool:
@@ -488,11 +487,8 @@ class Watcher:
         then each new one once (a tick that cannot be recorded is warned of on every update)."""
         new = [w for w in warnings if w not in self._warned]
         self._warned = set(warnings)
-        for w in new[:TOP_WARNINGS]:
-            log.warning("%s: %s", f"{w.path}:{w.line}" if w.line else w.path, w.message)
-        if len(new) > TOP_WARNINGS:
-            more = len(new) - TOP_WARNINGS
-            log.warning("… and %d more warnings (`vaultsync scan --format json` lists them)", more)
+        for line in listed(new):
+            log.warning("%s", line)
 
     def _progress(self, done: int, total: int) -> None:
         if self.stop_event.is_set():

@@ -334,6 +334,10 @@ def test_a_note_that_could_not_be_read_is_never_taken_from_a_cache(tmp_path: Pat
     first.put(rel, 10, 1, refused)
     first.put("a.md", 1, 1, Note("a.md"))
     first.save()
+    assert set(cache_lines(tmp_path)[1]) == {"a.md"}
+    head, notes = cache_lines(tmp_path)
+    notes[rel] = [10, 1, encode(refused)]  # as an earlier version cached it
+    write_cache_lines(tmp_path, head, notes)
     second = NoteCache(tmp_path, Config())
     assert second.load({rel: (10, 1), "a.md": (1, 1)}) == {"a.md": Note("a.md")}
     assert second.changed  # written again without it

@@ -254,8 +254,9 @@ class NoteCache:
         return note if note.path == rel and not note.unread else None
 
     def put(self, rel: str, size: int, mtime_ns: int, note: Note) -> None:
-        """Cache a note read from its file (not one `load` gave)."""
-        if time.time_ns() - mtime_ns > RACY_NS:
+        """Cache a note read from its file (not one `load` gave), unless its mtime cannot
+        vouch for it yet, or it could not be read: a permission put right moves no mtime."""
+        if not note.unread and time.time_ns() - mtime_ns > RACY_NS:
             self._read[rel] = (size, mtime_ns, note)
             self.changed = True
 

@@ -317,11 +317,9 @@ class Vault:
 
         read = {note.path: note for note in _read_notes(self.root, self.config, missing, step)}
         step(len(missing))
-        failed = {rel for rel, note in read.items() if note.unread}
         if cache is not None:
-            # Not one that could not be read: a permission put right leaves its mtime as it was.
             for rel, note in read.items():
-                if rel in survey.stats and rel not in failed:
+                if rel in survey.stats:
                     cache.put(rel, *survey.stats[rel], note)
         # Keyed by `note.path`, not by the survey's strings, so that the survey can go once
         # this is done (a note from the cache or the second process has its own copy).
@@ -330,7 +328,7 @@ class Vault:
             note = cached.get(rel) or read[rel]
             self.notes[note.path] = note
         if self.stamps is not None:
-            self.stamps.update((rel, UNSURE) for rel in failed)
+            self.stamps.update((rel, UNSURE) for rel, note in read.items() if note.unread)
 
     def refresh(self, paths: Iterable[str]) -> None:
         """Read these vault-relative paths again: changed, created or deleted notes."""

@@ -220,8 +220,9 @@ class LinkIndex:
         if len(candidates) == 1:
             return candidates[0], []
         # Measured as Obsidian sees them, composed: the choice is the same on every disk.
-        ranked = sorted(
-            set(candidates),
-            key=lambda p: (not self.is_preferred(p), len(composed(p)), composed(p), p),
-        )
+        def rank(path: str) -> tuple[bool, int, str, str]:
+            seen = composed(path)
+            return not self.is_preferred(path), len(seen), seen, path
+
+        ranked = sorted(set(candidates), key=rank)
         return ranked[0], ranked[1:]

@@ -100,17 +100,20 @@ def soak(vault: Path, operations: int = 300, seed: int = 11) -> None:
         time.sleep(0.005)
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a running process (Linux), in MB."""
+def memory_mb(pid: int) -> tuple[float, float]:
+    """The peak and the present resident memory of a running process (Linux), in MB."""
+    found = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+        name, _, value = line.partition(":")
+        if name in ("VmHWM", "VmRSS"):
+            found[name] = int(value.split()[0]) / 1024
+    return found.get("VmHWM", 0.0), found.get("VmRSS", 0.0)
 
 
-def watch_edit(vault: Path, edits: int) -> tuple[float, float] | None:
+def watch_edit(vault: Path, edits: int) -> tuple[float, tuple[float, float]] | None:
     """Median seconds from a one-note edit to Follow-ups.md rewritten, minus the quiet
-    period; then the watcher's memory (MB) after a soak of random changes."""
+    period; then the watcher's peak memory and its memory after a soak of random changes
+    (MB)."""
     output = vault / "Follow-ups.md"
     proc = subprocess.Popen(
         [*VAULTSYNC, "watch", str(vault), "--quiet-period", str(QUIET)],
@@ -143,7 +146,7 @@ def watch_edit(vault: Path, edits: int) -> tuple[float, float] | None:
         note.write_text(original)
         soak(vault)
         time.sleep(max(2.0, QUIET * 10))  # let the last batch settle
-        return statistics.median(latencies), rss_mb(proc.pid)
+        return statistics.median(latencies), memory_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -246,13 +249,13 @@ def main() -> None:
     print(
         "| notes | walk+stat | read | read+yaml | rewrite output | cold scan | warm scan "
         "| scan after an edit | watch edit | scan peak MB | after an edit MB "
-        "| watch MB after soak |"
+        "| watch MB: peak / after soak |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size, floors, cold, warm, edited, watched, memory in rows:
         edit, soaked = (
             (f"{watched[0] * 1000:.0f} ms ({ratio(watched[0], floors['rewrite'])})",
-             f"{watched[1]:.0f}")
+             f"{watched[1][0]:.0f} / {watched[1][1]:.0f}")
             if watched
             else ("failed", "failed")
         )

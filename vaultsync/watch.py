@@ -24,9 +24,11 @@ import logging
 import os
 import queue
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -82,6 +84,18 @@ def _long_lived() -> None:
     gc.unfreeze()  # what the last full read froze may be garbage now
     gc.collect()
     gc.freeze()
+    _give_back()
+
+
+def _give_back() -> None:
+    """Hand the memory freed since back to the system: glibc keeps a freed heap for the
+    process, and a watcher lives for days (at 50,000 notes, 13 MB after the first read,
+    and more after each burst of edits). Only glibc has `malloc_trim`."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with suppress(AttributeError, OSError):  # musl
+            ctypes.CDLL(None).malloc_trim(0)
 
 
 def classify(rel: str, layout: Layout, *, is_dir: bool = False) -> Kind:
@@ -252,6 +266,7 @@ class Watcher:
                 if batch or day != self._day:
                     self.updates += 1
                     self._apply(batch, day)
+                    _give_back()
             except (_Stopped, VaultGone):
                 raise
             except VaultsyncError as exc:

@@ -6,6 +6,7 @@ subprocess for the exit code and the absence of a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -17,6 +18,7 @@ from typer.testing import CliRunner, Result
 
 from vaultsync.cli import app
 from vaultsync.followups import item_id
+from vaultsync.scan import scan
 
 runner = CliRunner()
 TODAY = "2026-11-27"
@@ -46,6 +48,7 @@ def vault(tmp_path: Path) -> Path:
     for rel, text in NOTES.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(text.encode())
+    scan(root, dt.date.fromisoformat(TODAY))  # `done` acts on a vault that was scanned
     return root
 
 
@@ -54,7 +57,8 @@ def done(vault: Path, *args: str) -> Result:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.md")}
+    files = (p for p in root.rglob("*.md") if p.is_file())
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
 
 
 def test_done_by_id_records_and_updates_the_index(vault: Path) -> None:
@@ -146,10 +150,36 @@ def test_wont_is_refused_for_a_reconnect(vault: Path) -> None:
 
 
 def test_nothing_matches(vault: Path) -> None:
+    before = snapshot(vault)
     result = done(vault, "Nobody Known")
     assert result.exit_code == 2
     assert "no open follow-up matches" in result.output
-    assert not (vault / "Follow-ups.md").exists()
+    assert snapshot(vault) == before
+
+
+def test_a_folder_that_was_never_scanned_is_refused_before_any_note_is_read(
+    vault: Path,
+) -> None:
+    """Run from the folder above the vault, `done` would find the vault's notes (and those
+    of any copy of it there) and edit one, writing a stray Follow-ups.md beside them."""
+    parent = vault.parent
+    before = snapshot(parent)
+    args = ["Sam Rivera", "--source", "2026-11-24 Lunch with Sam", "--vault", str(parent)]
+    result = runner.invoke(app, ["done", *args, "--today", TODAY])
+    assert result.exit_code == 2
+    assert "holds no Follow-ups.md, so it is not a vault you scanned" in result.output
+    assert snapshot(parent) == before
+
+
+def test_an_output_that_cannot_be_read_is_one_line_and_edits_nothing(vault: Path) -> None:
+    (vault / "Follow-ups.md").unlink()
+    (vault / "Follow-ups.md").mkdir()  # unreadable as a file, even to root
+    before = snapshot(vault)
+    result = done(vault, LUNCH_ID)
+    assert result.exit_code == 2
+    assert result.output.startswith("vaultsync: cannot read Follow-ups.md: Is a directory")
+    assert isinstance(result.exception, SystemExit)  # not a traceback
+    assert snapshot(vault) == before
 
 
 def test_a_note_that_cannot_be_edited_exits_3_and_is_untouched(vault: Path) -> None:

@@ -397,7 +397,8 @@ class Vault:
             report.warnings = merge_warnings(report.warnings, self.discovery_warnings)
         return report
 
-    def _existing(self, output: Path) -> bytes | None:
+    def existing(self, output: Path) -> bytes | None:
+        """The output's bytes as they are now; None when it does not exist."""
         try:
             return read_bytes(output)
         except OSError as exc:
@@ -425,7 +426,7 @@ class Vault:
         for _ in range(WRITE_ATTEMPTS):
             if self._let_go:  # the output changed while we wrote it: start over
                 self.load(use_cache=self._cached)
-            existing = self._existing(output)
+            existing = self.existing(output)
             ticks = find_ticks(existing)
             # Ticks to record: their notes are written, read again and reported on anew, so
             # the ledger keeps what redoing their part takes.
@@ -494,7 +495,7 @@ def scan(
         settled = survey.settled()
         results = ResultCache(root, vault.result_key(survey, today))
         output = vault.output
-        existing = vault._existing(output)
+        existing = vault.existing(output)
         report = results.get(existing)
         if report is not None and existing is not None:
             return ScanResult(report, output, existing, changed=False)

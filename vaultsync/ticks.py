@@ -25,7 +25,7 @@ from .errors import UsageError
 from .followups import item_id
 from .links import fold, parse_reference
 from .model import FollowUp, Person, Report, ScanWarning
-from .output import block_span, read_bytes, splice
+from .output import block_span, splice
 from .record import (
     LAST_CONTACT,
     REPORTED_BACK_TO,
@@ -310,6 +310,13 @@ def done(
     from .scan import Vault
 
     vault = Vault(root)
+    output = vault.output
+    # Else, run from the wrong folder, it would edit a note of any copy of a vault below it.
+    if vault.existing(output) is None:
+        raise UsageError(
+            f"{root} holds no {vault.config.output}, so it is not a vault you scanned: run "
+            "`vaultsync done` in your vault or give `--vault PATH` (after `vaultsync scan`)"
+        )
     vault.load()
     report = vault.report(today)
     found = matching(report.followups, query, source, root)
@@ -339,7 +346,7 @@ def done(
         )
     # Refused before the note is touched, not after: the user must not be told that nothing
     # happened while the note was edited.
-    splice(read_bytes(vault.output), b"", vault.config.output)
+    splice(vault.existing(output), b"", vault.config.output)
     try:
         rel = record(vault, f, WONT if wont else DONE, today)
     except RecordError as exc:

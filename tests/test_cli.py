@@ -595,6 +595,33 @@ def test_init_never_writes_outside_the_vault(tmp_path: Path, setting: str) -> No
     assert sorted(p.name for p in tmp_path.iterdir()) == outside_before
 
 
+def test_init_where_the_templates_folder_is_a_file_writes_nothing(tmp_path: Path) -> None:
+    root = make_vault(tmp_path / "vault")
+    (root / "Templates").write_text("a note without .md\n", "utf-8")
+    before = tree(root)
+    run = cli("init", str(root))
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    no_traceback(run.stderr)
+    assert "Templates is a file, so Templates/" in run.stderr
+    assert "symbolic link" not in run.stderr
+    assert tree(root) == before  # not even .vaultsync.toml
+
+
+def test_init_that_cannot_write_says_so_in_one_line(tmp_path: Path) -> None:
+    """A folder name the file system refuses stands in for any write error (a read-only
+    folder does not stop root)."""
+    root = make_vault(tmp_path / "vault")
+    (root / ".obsidian").mkdir()
+    (root / ".obsidian/templates.json").write_text('{"folder": "%s"}' % ("T" * 300), "utf-8")
+    run = cli("init", str(root))
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    no_traceback(run.stderr)
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert f"cannot write {'T' * 300}/" in run.stderr
+    assert "(made so far, and kept: .vaultsync.toml)" in run.stderr
+    assert "run `vaultsync init` again" in run.stderr
+
+
 def test_an_output_path_that_is_a_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
     root = tmp_path / "vault"
     (root / "Follow-ups.md").mkdir(parents=True)

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from .config import CONFIG_FILE, load_config
-from .errors import UsageError
+from .errors import UsageError, VaultsyncError
 from .vault import inside, templates_folders
 
 CONFIG_TEMPLATE = """\
@@ -66,13 +66,24 @@ def template_files() -> list[tuple[str, bytes]]:
     )
 
 
-def _create(root: Path, path: Path, data: bytes) -> bool:
-    """Write `data` to a new file; False (and nothing written) when the file exists."""
-    nearest = path.parent
+def _check(root: Path, rel: str) -> None:
+    """Raise UsageError unless `rel` can be made inside the vault: its nearest existing
+    ancestor must be a folder in it (not a file, nor a symbolic link out of it)."""
+    nearest = (root / rel).parent
     while not os.path.lexists(nearest):
         nearest = nearest.parent
-    if not nearest.is_dir() or not inside(root, nearest):
-        raise UsageError(f"{nearest} leads out of the vault (a symbolic link?); nothing written")
+    where = os.path.relpath(nearest, root)
+    if not inside(root, nearest):
+        raise UsageError(f"{where} leads out of the vault (a symbolic link?); nothing written")
+    if not nearest.is_dir():
+        raise UsageError(
+            f"{where} is a file, so {rel} cannot be made; nothing written: rename the file, or "
+            "set `templates_folders` in .vaultsync.toml"
+        )
+
+
+def _create(path: Path, data: bytes) -> bool:
+    """Write `data` to a new file; False (and nothing written) when the file exists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(path, "xb") as handle:
@@ -96,6 +107,15 @@ def init_vault(root: Path) -> tuple[list[str], list[str]]:
     files = [(CONFIG_FILE, text.encode())]
     folder = folders[0]
     files += [(f"{folder}/{name}", data) for name, data in template_files()]
+    for rel, _ in files:  # all of them first: a refusal half-way would leave half a setup
+        _check(root, rel)
     for rel, data in files:
-        (created if _create(root, root / rel, data) else kept).append(rel)
+        try:
+            (created if _create(root / rel, data) else kept).append(rel)
+        except OSError as exc:
+            made = f" (made so far, and kept: {', '.join(created)})" if created else ""
+            raise VaultsyncError(
+                f"cannot write {rel}: {exc.strerror or exc}{made}; make its folder writable "
+                "and run `vaultsync init` again"
+            ) from None
     return created, kept

@@ -83,22 +83,24 @@ def split_front_matter(text: str) -> tuple[str | None, int, bool]:
     return text[first_end + 1 : closing.start()], body_start, False
 
 
-def split_entry(text: str) -> tuple[str, bool, dt.date | None]:
-    """A `reported_back_to` entry as (who, whether it carries its own closing, its date).
+def split_entry(text: str) -> tuple[str, bool, dt.date | None, str | None]:
+    """A `reported_back_to` entry as (who, whether it carries its own closing, its date, and
+    the day as written when it is no date).
 
     `[[Sam]] 2026-11-24` closes Sam's item on that day; `[[Sam]] won't` closes it without a
-    date; a plain `[[Sam]]` has no closing of its own (the note's `reported_back` dates it).
+    date; a plain `[[Sam]]` has no closing of its own (the note's `reported_back` dates it),
+    nor has `[[Sam]] 2026-11-31`, whose day is to be warned of.
     """
     match = _ENTRY.fullmatch(text.strip())
     if not match:
-        return text, False, None
+        return text, False, None, None
     who, daily, day, wont = match.groups()
     if wont:
-        return who, True, None
+        return who, True, None, None
     date = parse_date(daily or day)
     if date is None:
-        return text, False, None  # `2026-13-45` is no date: read the entry as before
-    return who, True, date
+        return who, False, None, daily or day
+    return who, True, date, None
 
 
 def key_lines(yaml_text: str) -> dict[str, int]:
@@ -260,7 +262,12 @@ class NoteReader:
                 for text in strings(value):
                     dated, on = False, None
                     if role == "reported_back_to":
-                        text, dated, on = split_entry(text)
+                        text, dated, on, bad = split_entry(text)
+                        if bad is not None:
+                            self._warn(
+                                note, role, f"`{name}`: '{bad}' after {text} is not a date "
+                                "(write YYYY-MM-DD); read as reported back, with no day",
+                            )
                     found_here = parse_reference(text, note.folder)
                     links = [self._links.setdefault(lk, lk) for lk in found_here]
                     for link in links if role == "reported_back_to" else ():

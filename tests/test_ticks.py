@@ -223,6 +223,18 @@ def test_a_tick_closes_a_task_item_without_touching_the_body(vault: Path) -> Non
     assert closed[TASK_ID]["closed_on"] == "2026-11-27"
 
 
+def test_a_tick_in_a_note_without_a_date_brings_no_warning(vault: Path) -> None:
+    """The `reported_back_to` a tick writes makes the note an interaction (SPEC §5), but one
+    whose date nothing uses: no "no date" warning the user did nothing to earn."""
+    project = "Projects/Launch.md"
+    make_vault(vault, {project: "# Launch\n- [ ] Report back to [[Sam Rivera]] 📅 2026-12-01\n"})
+    scan(vault, DAY)
+    tick(vault, item_id(project, SAM))
+    result = scan(vault, DAY)
+    assert b'"[[Sam Rivera]] 2026-11-27"' in (vault / project).read_bytes()
+    assert not [w for w in warnings(result) if w.startswith(project)]
+
+
 @pytest.mark.parametrize(
     ("done", "recorded"), [("2026-11-25", "2026-11-25"), ("2026-12-25", "2026-11-27")]
 )

@@ -36,6 +36,9 @@ HELPER_ROLES = (
     "report_back_by",
 )
 
+# The roles that date something by the note's date: contact, a due date, a closing.
+DATED_ROLES = ("participants", *RULES.values(), "reports_on")
+
 
 def status_of(due: dt.date | None, today: dt.date, horizon_days: int) -> str:
     if due is None:
@@ -160,7 +163,9 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
         return owed[person.key][1]
 
     if interaction:
-        if note.date is None:
+        # Only where a date is used: not for a note whose only such properties close items
+        # (a box ticked for a task in an undated note writes `reported_back_to` into it).
+        if note.date is None and any(role in note.links for role in DATED_ROLES):
             lookups.warnings.append(
                 ScanWarning(
                     note.path,

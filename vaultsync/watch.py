@@ -270,8 +270,10 @@ class Watcher:
             except (_Stopped, VaultGone):
                 raise
             except VaultsyncError as exc:
+                self.vault.check_root()  # the update failed for it: say so, and stop
                 log.error("update failed: %s; still watching", exc)
             except Exception:  # one bad update must not end days of watching
+                self.vault.check_root()
                 log.exception("update failed; still watching")
 
     def _collect(self) -> Batch:

@@ -40,12 +40,21 @@ HELPER_ROLES = (
 DATED_ROLES = ("participants", *RULES.values(), "reports_on")
 
 
+def days_after(day: dt.date, days: int) -> dt.date:
+    """`day` plus `days`, or the last day there is: a note dated 9999-12-30, or a cadence of
+    8000 years, must not stop a scan."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max
+
+
 def status_of(due: dt.date | None, today: dt.date, horizon_days: int) -> str:
     if due is None:
         return "undated"
     if due < today:
         return "overdue"
-    if due <= today + dt.timedelta(days=horizon_days):
+    if due <= days_after(today, horizon_days):
         return "due"
     return "upcoming"
 
@@ -180,7 +189,7 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
                 it = item(person)
                 it.reasons.add(reason)
                 if note.date is not None:
-                    it.defaults.append(note.date + dt.timedelta(days=config.due_days[reason]))
+                    it.defaults.append(days_after(note.date, config.due_days[reason]))
 
     # Every note, not only interactions: a task in a person note owes an item too, and
     # recording its tick writes `reported_back_to` into that note.
@@ -194,7 +203,7 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
                 if task.due is not None:
                     it.task_due.append(task.due)
                 elif note.date is not None:
-                    it.defaults.append(note.date + dt.timedelta(days=config.due_days["task"]))
+                    it.defaults.append(days_after(note.date, config.due_days["task"]))
                 if task.status == OPEN:
                     it.open_task = True
                 elif task.status == CANCELLED:
@@ -324,7 +333,7 @@ def reconnect(
     """A reconnect, if `person` has a cadence and was last in touch that long ago."""
     if person.cadence_days is None:
         return None
-    due = last + dt.timedelta(days=person.cadence_days) if last else today
+    due = days_after(last, person.cadence_days) if last else today
     status = status_of(due, today, horizon)
     if status not in ("overdue", "due"):
         return None

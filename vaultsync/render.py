@@ -291,7 +291,9 @@ def render_lines(
         ]
     if graph and report.introductions:
         out += [b"", b"## Introductions", *kept.graph(report.introductions)]
-    out.append(_utf8(END))
+    # A blank line first: right after a table row (or a list item, or the callout) the marker,
+    # and whatever the user writes under it, would be read as part of it.
+    out += [b"", _utf8(END)]
     kept.rendered(report.followups, rows)
     return out
 

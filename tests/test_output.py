@@ -352,10 +352,20 @@ def test_write_atomic_keeps_the_file_mode(tmp_path: Path, mode: int) -> None:
     assert target.read_text() == "new"
 
 
-def test_write_atomic_new_file_is_not_private(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_write_atomic_new_file_gets_the_mode_a_saved_note_gets(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    """Not mkstemp's private 0600 (other users of a shared vault could not read it), nor a
+    fixed 0644 (the user's umask says who may read names and emails)."""
     target = tmp_path / "Follow-ups.md"
-    write_atomic(target, "x")
-    assert stat.S_IMODE(target.stat().st_mode) & 0o044  # readable like any other note
+    before = os.umask(umask)
+    try:
+        write_atomic(target, "x")
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+    assert os.umask(before) == before  # and the umask is as it was
 
 
 def test_write_atomic_failure_leaves_no_temp_file(tmp_path: Path) -> None:

@@ -145,8 +145,8 @@ def write_atomic(
             os.fsync(handle.fileno())
         try:
             was = path.stat()
-        except FileNotFoundError:
-            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide a new note from other users
+        except FileNotFoundError:  # as a file the user saves gets it: mkstemp's is 0600
+            os.chmod(tmp, 0o666 & ~_umask())
         else:
             _keep_owner(tmp, was, strict=keep_owner)
             os.chmod(tmp, was.st_mode & 0o7777)  # after: a change of owner clears setuid bits
@@ -158,6 +158,13 @@ def write_atomic(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (which can only be read by setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _keep_owner(tmp: str, was: os.stat_result, *, strict: bool) -> None:

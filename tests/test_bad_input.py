@@ -28,7 +28,7 @@ from vaultsync import notes
 from vaultsync.config import Config
 from vaultsync.model import Report
 from vaultsync.notes import NoteReader
-from vaultsync.render import BEGIN, END
+from vaultsync.output import BEGIN, END
 from vaultsync.scan import Vault, scan
 from vaultsync.vault import Layout, discover
 

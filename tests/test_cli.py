@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from vaultsync import __version__
 from vaultsync.cli import app
-from vaultsync.render import BEGIN, END
+from vaultsync.output import BEGIN, END
 from vaultsync.scan import Vault
 
 runner = CliRunner()

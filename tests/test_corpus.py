@@ -28,8 +28,9 @@ from vaultsync.config import Config
 from vaultsync.followups import is_interaction
 from vaultsync.model import Report, ScanWarning
 from vaultsync.notes import NoteReader
+from vaultsync.output import BEGIN, END
 from vaultsync.people import Directory
-from vaultsync.render import BEGIN, END, report_json
+from vaultsync.render import report_json
 from vaultsync.scan import Vault, scan
 
 DAY = dt.date.fromisoformat(TODAY)

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from vaultsync.links import Link, composed, links_in
 from vaultsync.model import FollowUp, Person, PersonRow, Report
-from vaultsync.render import BEGIN, END, escape_text, link, mermaid_label, one_line, render_block
+from vaultsync.output import BEGIN, END
+from vaultsync.render import escape_text, link, mermaid_label, one_line, render_block
 
 TODAY = dt.date(2026, 11, 27)
 

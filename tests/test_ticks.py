@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from test_output import _reference_markers
 
 from vaultsync.followups import item_id
-from vaultsync.render import BEGIN, END, report_json
+from vaultsync.output import BEGIN, END
+from vaultsync.render import report_json
 from vaultsync.scan import ScanResult, Vault, scan
 from vaultsync.ticks import _TICKED, DONE, WONT, find_ticks
 from vaultsync.watch import Watcher

@@ -33,7 +33,7 @@ import pytest
 from conftest import BECOME_NOBODY, NOBODY, SAMPLE_VAULT, TODAY, wait_until
 
 from vaultsync.errors import VaultGone, VaultsyncError
-from vaultsync.render import BEGIN, END
+from vaultsync.output import BEGIN, END
 from vaultsync.scan import scan
 from vaultsync.watch import RELOADED, Watcher
 

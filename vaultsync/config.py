@@ -109,13 +109,7 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
     output = data.pop("output", None)
     if output is not None:
         clean = vault_folder(output) if isinstance(output, str) else ""
-        if (
-            not clean
-            or clean.startswith("..")
-            or posixpath.isabs(output)
-            or ":" in output  # a Windows drive (`C:`), outside the vault there
-            or not clean.endswith(".md")
-        ):
+        if not clean or leaves_vault(output) or not clean.endswith(".md"):
             problems.append(
                 f"`output` must be a path to a .md file inside the vault, not {output!r}"
             )
@@ -177,11 +171,8 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
                         roles[role].append(normalize_name(name))
             kwargs["properties"] = {role: tuple(names) for role, names in roles.items()}
 
+    known = ", ".join(f.name for f in fields(Config))
     for key in data:
-        known = (
-            "output, people_folders, templates_folders, ignore, due_days, horizon_days, "
-            "task_phrases, properties, graph, record_ticks"
-        )
         problems.append(f"unknown key `{key}` (known: {known})")
     return Config(**kwargs), problems
 

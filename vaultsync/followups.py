@@ -26,16 +26,6 @@ from .tasks import CANCELLED, OPEN
 # Rule -> the role whose property names the people owed, in the order reasons are listed.
 RULES = {"introduction": "introduced_by", "advice": "advice_from", "explicit": "report_back_to"}
 REASON_ORDER = ("introduction", "advice", "explicit", "task")
-HELPER_ROLES = (
-    "introduced_by",
-    "advice_from",
-    "report_back_to",
-    "reports_on",
-    "reported_back",
-    "reported_back_to",
-    "report_back_by",
-)
-
 # The roles that date something by the note's date: contact, a due date, a closing.
 DATED_ROLES = ("participants", *RULES.values(), "reports_on")
 
@@ -67,12 +57,8 @@ def item_id(*parts: str) -> str:
 def is_interaction(note: Note, directory: Directory) -> bool:
     if note.path in directory.person_notes:
         return False
-    return (
-        "participants" in note.links
-        or any(role in note.links for role in HELPER_ROLES)
-        or note.reported_back
-        or note.report_back_by is not None
-    )
+    # `note.links` holds only the participant and helper roles, and only when non-empty.
+    return bool(note.links) or note.reported_back or note.report_back_by is not None
 
 
 Order = tuple[bool, dt.date, str, str, str]  # see `order`

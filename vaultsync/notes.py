@@ -19,7 +19,8 @@ from . import frontmatter
 from .config import Config
 from .links import Link, links_in, parse_reference
 from .model import UNREAD, Note, ScanWarning
-from .people import KIND_WORDS
+from .output import BEGIN, END
+from .people import PERSON_WORDS
 from .properties import (
     date_in_name,
     flatten,
@@ -30,7 +31,6 @@ from .properties import (
     parse_date,
     strings,
 )
-from .render import BEGIN, END
 from .tasks import TaskFinder, code_lines, unparsed_due
 
 MAX_NOTE_BYTES = 64 * 1024 * 1024
@@ -118,7 +118,6 @@ class NoteReader:
     """Reads notes with one configuration's property names and task phrases."""
 
     def __init__(self, config: Config) -> None:
-        self.config = config
         self.role_of = config.role_of()
         self.tasks = TaskFinder(config.task_phrases)
         # Each link and set of kind words once: a vault names the same few people and kinds
@@ -313,8 +312,8 @@ class NoteReader:
                     words.update(link.target.rsplit("/", 1)[-1].lower() for link in linked)
                 else:
                     words |= keywords(text)
-            if words & KIND_WORDS:
-                kinds = frozenset(words & KIND_WORDS)
+            if words & PERSON_WORDS:
+                kinds = frozenset(words & PERSON_WORDS)
                 note.keywords[role] = self._kinds.setdefault(kinds, kinds)
         elif role == "cadence":
             if not is_truthy(value):

@@ -12,8 +12,9 @@ from pathlib import Path
 from types import EllipsisType
 
 from .errors import RefusedWrite
-from .render import BEGIN, END
 
+BEGIN = "%% vaultsync:begin %%"
+END = "%% vaultsync:end %%"
 TEMP_PREFIX = ".vaultsync-"
 
 

@@ -9,9 +9,8 @@ from .config import Config
 from .links import FILE, Link, LinkIndex, fold
 from .model import Note, Person, ScanWarning
 
-PERSON_WORDS = frozenset({"person", "people", "contact"})
 # The only `type`, `tags` and `categories` words that matter here; a note keeps no others.
-KIND_WORDS = PERSON_WORDS | {"people"}
+PERSON_WORDS = frozenset({"person", "people", "contact"})
 
 
 def is_person_note(note: Note, people_folders: Iterable[str]) -> bool:

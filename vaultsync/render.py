@@ -16,11 +16,10 @@ from urllib.parse import quote
 
 from .links import UNSAFE_IN_WIKILINK, composed, fits_wikilink
 from .model import FollowUp, Person, PersonRow, Report
+from .output import BEGIN, END
 
 T = TypeVar("T")
 CACHED = 1 << 16  # people's links and addresses kept rendered: enough for 50,000 notes
-BEGIN = "%% vaultsync:begin %%"
-END = "%% vaultsync:end %%"
 
 SECTIONS = (
     ("overdue", "Overdue"),

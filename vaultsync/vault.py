@@ -197,8 +197,8 @@ def discover(root: Path, layout: Layout) -> tuple[list[str], list[ScanWarning]]:
                     continue
                 if entry.is_symlink():
                     target = os.path.realpath(entry.path)
-                    inside = os.path.commonpath([real_root, target]) == real_root
-                    if not inside and (rel.lower().endswith(".md") or os.path.isdir(entry.path)):
+                    within = os.path.commonpath([real_root, target]) == real_root
+                    if not within and (rel.lower().endswith(".md") or os.path.isdir(entry.path)):
                         warnings.append(
                             ScanWarning(rel, 0, "symbolic link out of the vault; not followed")
                         )

@@ -77,12 +77,10 @@ def sample_notes() -> dict[str, Note]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(steps=STEPS, later=st.booleans(), told=st.booleans())
+@given(steps=STEPS, later=st.booleans())
 def test_the_ledger_reports_what_a_full_computation_does(
-    steps: list[tuple[str, int | None]], later: bool, told: bool
+    steps: list[tuple[str, int | None]], later: bool
 ) -> None:
-    """`told`: the caller names the path it changed, as the watcher does, instead of the
-    ledger comparing every note."""
     notes = sample_notes()
     ledger = Ledger(notes.values(), CONFIG, DAY)
     for path, text in steps:
@@ -91,7 +89,7 @@ def test_the_ledger_reports_what_a_full_computation_does(
         else:
             notes[path] = READER.parse(path, TEXTS[text])
         day = DAY + dt.timedelta(days=3 if later and text == 0 else 0)
-        ledger.update(notes, day, [path] if told else None)
+        ledger.update(notes, day, [path])
         assert ledger.report() == compute(notes.values(), CONFIG, day)
 
 
@@ -102,7 +100,7 @@ def test_an_edit_shares_out_only_what_it_touches() -> None:
     before = dict(ledger.shares)
     path = "Meetings/2026-11-19 Intro call with Jordan Okafor.md"
     notes[path] = READER.parse(path, SAMPLE[path].replace(b"Sam Rivera", b"Wei Zhang"))
-    ledger.update(notes, DAY)
+    ledger.update(notes, DAY, [path])
     again = {p for p, part in ledger.shares.items() if part is not before[p]}
     assert again == {path}
     assert ledger.report() == compute(notes.values(), CONFIG, DAY)

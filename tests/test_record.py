@@ -21,6 +21,7 @@ import yaml
 from conftest import corpus_vaults, needs_corpus, time_limit
 
 from vaultsync.config import ROLES, Config
+from vaultsync.errors import RecordError
 from vaultsync.followups import item_id
 from vaultsync.ledger import compute
 from vaultsync.links import Link, parse_reference
@@ -29,7 +30,6 @@ from vaultsync.notes import NoteReader, split_entry
 from vaultsync.output import FileChanged, write_atomic
 from vaultsync.people import is_person_note
 from vaultsync.record import (
-    RecordError,
     add_reported_back_to,
     entry_text,
     record_file,

@@ -389,7 +389,7 @@ def digest(data: bytes) -> str:
 
 class ResultCache:
     """The last scan's report and output, valid while its `key` is: the key names everything
-    the report is a function of (see `Vault.survey`), the digest the output file's bytes."""
+    the report is a function of (see `Vault.result_key`), the digest the output file's bytes."""
 
     def __init__(self, root: Path, key: str) -> None:
         self.path = cache_file(root, "result")

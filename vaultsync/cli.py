@@ -8,12 +8,15 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from . import __version__
 from .errors import VaultsyncError
+
+if TYPE_CHECKING:
+    from .scan import ScanResult
 
 app = typer.Typer(
     help="Keep Follow-ups.md in your Obsidian vault: every report-back you owe the people who "
@@ -148,14 +151,9 @@ def scan(
         raise typer.Exit(1)
 
 
-def _summary(result: object, vault: Path, *, dry_run: bool, check: bool) -> None:
-    from .scan import ScanResult
-
-    assert isinstance(result, ScanResult)
+def _summary(result: ScanResult, vault: Path, *, dry_run: bool, check: bool) -> None:
     report = result.report
-    name = os.path.relpath(result.output, vault) if result.output.is_relative_to(vault) else str(
-        result.output
-    )
+    name = os.path.relpath(result.output, vault)  # the output is always inside the vault
     if not result.changed:
         state = "is up to date"
     elif check:

@@ -31,3 +31,8 @@ class RefusedWrite(VaultsyncError):
     """The output file holds content vaultsync does not own, so it is left alone."""
 
     exit_code = 3
+
+
+class RecordError(RefusedWrite):
+    """A note could not be edited safely (to record a tick); the message says why and what
+    to do."""

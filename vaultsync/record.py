@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import VaultsyncError
+from .errors import RecordError
 from .frontmatter import Loader
 from .links import composed, fits_wikilink
 from .notes import MAX_NOTE_BYTES, WONT, split_front_matter
@@ -34,12 +34,6 @@ LAST_CONTACT = "last_contact"
 ATTEMPTS = 3  # reads and edits of a note that keeps changing under us, before giving up
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-
-
-class RecordError(VaultsyncError):
-    """A note could not be edited safely; the message says why and what to do."""
-
-    exit_code = 3
 
 
 # -- values -------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from .errors import RecordError, UsageError
 from .followups import item_id
 from .links import fold, parse_reference
 from .model import FollowUp, Person, Report, ScanWarning
@@ -29,7 +29,6 @@ from .output import block_span, splice
 from .record import (
     LAST_CONTACT,
     REPORTED_BACK_TO,
-    RecordError,
     add_reported_back_to,
     entry_text,
     record_file,

@@ -175,6 +175,37 @@ def test_phrases_case_insensitive(text: str) -> None:
     assert one(f"- [ ] {text}\n").links == BOB
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "- [ ] Follow upstream changes with [[Bob]]\n",  # a phrase inside a word
+        "- [ ] Report backlog to [[Bob]]\n",
+        "- [ ] Follow up `[[Bob]]`\n",  # a link in inline code
+        "- [ ] Follow up %% with [[Bob]] %%\n",  # in comments
+        "- [ ] Follow up <!-- with [[Bob]] -->\n",
+        "- [ ] Follow up on [[2026-12-05]]\n",  # a daily note
+        "- [ ] Follow up on [[Daily/2026-12-05|Friday]]\n",
+    ],
+)
+def test_only_what_obsidian_shows_as_the_tasks_words_and_people(body: str) -> None:
+    assert find(body) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "due"),
+    [
+        ("- [ ] Follow-ups with [[Bob]]\n", None),  # a plural is the phrase too
+        ("- [ ] Follow up with [[Bob]] `[[Carol]]` 📅 2026-12-01\n", dt.date(2026, 12, 1)),
+        ("- [ ] Follow up with [[Bob]] %% 📅 2026-11-01 [[Carol]] %%\n", None),
+        ("- [ ] Follow up with [[Bob]] <!-- - [ ] follow up [[Carol]] -->\n", None),
+        ("- [ ] Follow up with [[Bob]] on [[2026-12-05]] 📅 2026-12-05\n", dt.date(2026, 12, 5)),
+    ],
+)
+def test_the_task_is_what_obsidian_shows(body: str, due: dt.date | None) -> None:
+    task = one(body)
+    assert (task.links, task.due) == (BOB, due)
+
+
 def test_configured_phrases() -> None:
     assert find("- [ ] Ping [[Bob]] with news\n") == []
     assert one("- [ ] PING [[Bob]] with news\n", phrases=("ping",)).links == BOB

@@ -106,6 +106,23 @@ def _without_code_spans(line: str) -> str:
     return "".join(kept) + line[at:]
 
 
+# Obsidian's and HTML comments within a line (or from where they open to its end).
+_INLINE_COMMENT = re.compile(r"%%.*?(?:%%|$)|<!--.*?(?:-->|$)", re.DOTALL)
+
+
+def _visible(text: str) -> str:
+    """A task's text as Obsidian shows it: a link, a phrase or a 📅 in inline code or in a
+    comment is not the task's."""
+    if "`" in text:
+        text = _without_code_spans(text)
+    return _INLINE_COMMENT.sub(" ", text) if "%" in text or "<!" in text else text
+
+
+def _is_day(link: Link) -> bool:
+    """A link to a daily note (`on [[2026-12-05]]`): a day, not a person to report back to."""
+    return parse_date(link.target.rsplit("/", 1)[-1]) is not None
+
+
 def _in_comments(body: str, code: set[int]) -> set[int]:
     """The lines (0-based) that begin inside an Obsidian comment, `%%` to `%%`: Obsidian
     hides them, and the Tasks plugin does not see tasks in them. `%%` in code (the `code`
@@ -127,7 +144,8 @@ class TaskFinder:
 
     def __init__(self, phrases: tuple[str, ...]) -> None:
         words = "|".join(re.escape(p) for p in phrases) or "(?!)"
-        self.phrases = re.compile(words, re.IGNORECASE)
+        # Whole words ("follow upstream changes" is no follow-up), or their plural.
+        self.phrases = re.compile(rf"(?<!\w)(?:{words})s?(?!\w)", re.IGNORECASE)
         # A line that looks like a task and holds a phrase: only such bodies are parsed.
         self.candidate = re.compile(
             r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]\][^\n]*?(?:" + words + ")",
@@ -166,8 +184,8 @@ class TaskFinder:
             box = _CHECKBOX.match(text)
             if not box:
                 continue
-            text = text[box.end() :]
-            links = tuple(links_in(text, source_dir))
+            text = _visible(text[box.end() :])
+            links = tuple(link for link in links_in(text, source_dir) if not _is_day(link))
             if not links or not self.phrases.search(text):
                 continue
             at = tokens[i - 1].map[0] if tokens[i - 1].map else 0

@@ -89,10 +89,15 @@ def split_entry(text: str) -> tuple[str, bool, dt.date | None, str | None]:
 
     `[[Sam]] 2026-11-24` closes Sam's item on that day; `[[Sam]] won't` closes it without a
     date; a plain `[[Sam]]` has no closing of its own (the note's `reported_back` dates it),
-    nor has `[[Sam]] 2026-11-31`, whose day is to be warned of.
+    nor has `[[Sam]] 2026-11-31` or `[[Sam]] by email`, whose last part is to be warned of.
     """
-    match = _ENTRY.fullmatch(text.strip())
+    stripped = text.strip()
+    match = _ENTRY.fullmatch(stripped)
     if not match:
+        # Text after a link that is neither (`[[Ka]] 21/11/2026`, `[[Ka]] by email`).
+        end = stripped.rfind("]]") + 2
+        if stripped.startswith("[[") and end > 1 and stripped[end:].strip():
+            return stripped[:end], False, None, stripped[end:].strip()
         return text, False, None, None
     who, daily, day, wont = match.groups()
     if wont:
@@ -261,11 +266,17 @@ class NoteReader:
                 for text in strings(value):
                     dated, on = False, None
                     if role == "reported_back_to":
+                        if parse_date(text) is not None:  # `["[[Jo]]", 2026-11-21]`
+                            self._warn(
+                                note, role, f"`{name}`: {text} is a day, not a person: write it "
+                                f'after the person, as one entry: "[[Name]] {text}"',
+                            )
+                            continue
                         text, dated, on, bad = split_entry(text)
                         if bad is not None:
                             self._warn(
-                                note, role, f"`{name}`: '{bad}' after {text} is not a date "
-                                "(write YYYY-MM-DD); read as reported back, with no day",
+                                note, role, f"`{name}`: '{bad}' after {text} is neither a day "
+                                "(YYYY-MM-DD) nor won't; read as reported back, with no day",
                             )
                     found_here = parse_reference(text, note.folder)
                     links = [self._links.setdefault(lk, lk) for lk in found_here]

@@ -22,6 +22,7 @@ from .model import UNREAD, Note, ScanWarning
 from .output import BEGIN, END
 from .people import PERSON_WORDS
 from .properties import (
+    MAX_ITEMS,
     date_in_name,
     flatten,
     is_truthy,
@@ -305,6 +306,13 @@ class NoteReader:
             if not is_truthy(value):
                 return
             date = parse_date(value)
+            # A list of days (SPEC §3): the last contact is the latest of them; the date of a
+            # meeting that ran over days, or the deadline, is the first.
+            if date is None and isinstance(value, list):
+                found = [parse_date(item) for item in value[:MAX_ITEMS]]
+                days = [day for day in found if day is not None]
+                if days and len(days) == len(found):
+                    date = max(days) if role == "last_contact" else min(days)
             if date is None:
                 self._warn(
                     note, role, f"`{name}`: {_shown(value)} is not a date (write YYYY-MM-DD)"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from . import __version__
-from .errors import VaultsyncError
+from .errors import UsageError, VaultsyncError
 
 if TYPE_CHECKING:
     from .scan import ScanResult
@@ -27,6 +27,7 @@ app = typer.Typer(
     "  vaultsync scan --check        exit 1 if Follow-ups.md is stale (pre-commit hook)\n"
     "  vaultsync scan --format json  the whole result, for scripts",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -333,6 +334,8 @@ def service(
     for this vault in the background; `--install` writes it and prints how to start it."""
     from .service import install_service, service_for
 
+    if force and not install:
+        raise _fail(UsageError("`--force` goes with `--install` (without it, nothing is written)"))
     try:
         svc = service_for(vault, platform=platform.value if platform else None)
         if not install:

@@ -249,7 +249,8 @@ class Watcher:
         self._walked_at = time.monotonic()
         with bulk():
             self.vault.load(self._progress)
-            self._write(day, f"scanned {len(self.vault.notes)} notes")
+            count = len(self.vault.notes)
+            self._write(day, f"scanned {count} note{'s' * (count != 1)}")
         _long_lived()
         mode = "polling" if self.polling else "native events"
         log.info("watching %s (%s, quiet period %.2g s)", self.root, mode, self.quiet_period)

@@ -126,6 +126,22 @@ def test_extra_property_name_already_known_is_not_duplicated(tmp_path: Path) -> 
     assert load_config(tmp_path).properties["introduced_by"] == ROLES["introduced_by"]
 
 
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ('participants = ["Introduced By"]', "`properties.participants`: 'Introduced By' already "
+         "names introduced_by"),
+        ('introduced_by = ["guests"]\nadvice_from = ["guests"]', "`properties.advice_from`: "
+         "'guests' already names introduced_by"),
+    ],
+)
+def test_a_property_name_plays_one_role(tmp_path: Path, table: str, problem: str) -> None:
+    """Else the role it plays would depend on the order roles are looked up in."""
+    assert problems_of(tmp_path, f"[properties]\n{table}\n") == [
+        problem + "; a property name can play one role only"
+    ]
+
+
 def test_unknown_keys_and_bad_values_are_all_reported(tmp_path: Path) -> None:
     problems = problems_of(
         tmp_path,

@@ -161,13 +161,21 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
             problems.append("`properties` must be a table such as `[properties]`")
         else:
             roles = {role: list(names) for role, names in ROLES.items()}
+            owner = {name: role for role, names in ROLES.items() for name in names}
             for role, names in extra.items():
                 if role not in ROLES:
                     problems.append(f"unknown key `properties.{role}` (known: {', '.join(ROLES)})")
                     continue
                 listed = _string_list({role: names}, role, problems)
                 for name in listed or ():
-                    if normalize_name(name) not in roles[role]:
+                    # A name plays one role: which one would otherwise depend on the order.
+                    taken = owner.setdefault(normalize_name(name), role)
+                    if taken != role:
+                        problems.append(
+                            f"`properties.{role}`: {name!r} already names {taken}; a property "
+                            "name can play one role only"
+                        )
+                    elif normalize_name(name) not in roles[role]:
                         roles[role].append(normalize_name(name))
             kwargs["properties"] = {role: tuple(names) for role, names in roles.items()}
 

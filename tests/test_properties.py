@@ -8,12 +8,13 @@ import time
 import pytest
 import yaml
 from conftest import time_limit
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from vaultsync.properties import (
     MAX_ITEMS,
     date_in_name,
+    email_address,
     flatten,
     keywords,
     normalize_name,
@@ -305,3 +306,30 @@ def test_keywords_nested_tag_counts_as_its_first_segment(value: object) -> None:
 def test_keywords_of_yaml_tags() -> None:
     data = yaml.load('tags: [Person, "#work", people/colleagues]\n', Loader=Loader)
     assert {"person", "work", "people"} <= keywords(data["tags"])
+
+
+@pytest.mark.parametrize(
+    ("written", "address"),
+    [
+        ("dana@brightline.io", "dana@brightline.io"),
+        ("  mailto:dana@brightline.io ", "dana@brightline.io"),
+        ("Dana Whitfield <dana@brightline.io>", "dana@brightline.io"),  # from a mail client
+        ("<dana@brightline.io>", "dana@brightline.io"),
+        ("[Dana](mailto:dana@brightline.io)", "dana@brightline.io"),
+        ("[dana@brightline.io](<mailto:dana@brightline.io>)", "dana@brightline.io"),
+        ("dana at brightline dot io", None),
+        ("dana@localhost", None),
+        ("Dana <>", None),
+        ("[Dana](https://brightline.io)", None),
+        ("", None),
+    ],
+)
+def test_email_address(written: str, address: str | None) -> None:
+    assert email_address(written) == address
+
+
+@given(st.emails(), st.text(alphabet=st.characters(blacklist_characters="<>"), max_size=20))
+def test_email_address_is_found_however_it_was_pasted(address: str, name: str) -> None:
+    assume("]" not in name and "\n" not in name)
+    for written in (address, f"{name} <{address}>", f"[{name}](mailto:{address})"):
+        assert email_address(written) == address

@@ -173,3 +173,24 @@ def test_notes_read_alike_share_their_parts_and_none_can_change_them() -> None:
     with pytest.raises(TypeError):
         one.warnings.append(ScanWarning("One.md", 1, "one note's alone"))
     assert pickle.loads(pickle.dumps(one)) == one
+
+
+@pytest.mark.parametrize(
+    ("written", "email", "warned"),
+    [
+        ("Dana Whitfield <dana@brightline.io>", "dana@brightline.io", False),
+        ('"[Dana](mailto:dana@brightline.io)"', "dana@brightline.io", False),
+        ("dana at brightline", None, True),
+    ],
+)
+def test_an_email_as_pasted_is_its_address_and_anything_else_a_warning(
+    written: str, email: str | None, warned: bool
+) -> None:
+    note = NoteReader(Config()).parse(
+        "People/Dana.md", f"---\ntype: person\nemail: {written}\n---\n".encode()
+    )
+    assert note.email == email
+    assert [w.message for w in note.warnings] == (
+        [f"`email`: '{written}' is not an email address (write name@example.org); no email "
+         "link is offered"] if warned else []
+    )

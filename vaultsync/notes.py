@@ -24,6 +24,7 @@ from .people import PERSON_WORDS
 from .properties import (
     MAX_ITEMS,
     date_in_name,
+    email_address,
     flatten,
     is_truthy,
     keywords,
@@ -319,8 +320,16 @@ class NoteReader:
                 )
             setattr(note, role, date)
         elif role in TEXT_ROLES:
-            text = next(strings(value), None)
-            setattr(note, role, text or None)
+            text = next(strings(value), None) or None
+            if role == "email" and text is not None:
+                address = email_address(text)
+                if address is None:
+                    self._warn(
+                        note, role, f"`{name}`: {_shown(text)} is not an email address (write "
+                        "name@example.org); no email link is offered",
+                    )
+                text = address
+            setattr(note, role, text)
         elif role == "aliases":
             note.aliases = tuple(strings(value))
         elif role in ("type", "tags", "categories"):

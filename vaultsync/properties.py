@@ -133,6 +133,22 @@ def parse_cadence(value: object) -> int | None:
     return int(match.group(1)) * _CADENCE_UNITS[match.group(2).lower()]
 
 
+_ADDRESS = re.compile(r"[^@\s<>()\[\]\\,;:\"]+@([^@\s<>()\[\]\\,;:\"]+)")  # linear: no backtracking
+# `[Dana](mailto:dana@x.io)`, `Dana <dana@x.io>`: the address in what people paste.
+_MAILTO_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?(mailto:[^()<>\s]*)>?\s*\)")
+_ANGLED = re.compile(r"<([^<>\n]*)>")
+
+
+def email_address(text: str) -> str | None:
+    """The email address in an `email` property, as written, pasted from a mail client
+    (`Dana <dana@x.io>`) or as a link; None when there is none."""
+    text = text.strip()
+    found = _MAILTO_LINK.fullmatch(text) or _ANGLED.search(text)
+    address = (found.group(1) if found else text).strip().removeprefix("mailto:")
+    match = _ADDRESS.fullmatch(address)
+    return address if match and "." in match.group(1).strip(".") else None
+
+
 def keywords(value: object) -> set[str]:
     """Tag-like values, lower-cased, without `#`: `"#person, work"` gives {person, work}.
 

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from .links import UNSAFE_IN_WIKILINK, composed, fits_wikilink
 from .model import FollowUp, Person, PersonRow, Report
 from .output import BEGIN, END
+from .properties import email_address
 
 T = TypeVar("T")
 CACHED = 1 << 16  # people's links and addresses kept rendered: enough for 50,000 notes
@@ -39,7 +40,6 @@ REASON_TEXT = {
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|%~=$^])")
 _WHITESPACE = re.compile(r"\s+")
-_EMAIL = re.compile(r"[^@\s<>()\[\]\\,;:\"]+@([^@\s<>()\[\]\\,;:\"]+)")  # linear: no backtracking
 
 
 def one_line(text: str) -> str:
@@ -89,11 +89,8 @@ def mailto(person: Person, subject: str) -> str:
 @lru_cache(maxsize=CACHED)
 def _address(email: str | None) -> str:
     """The address, percent-encoded for a mailto link; empty if it is not one."""
-    email = (email or "").strip().removeprefix("mailto:")
-    match = _EMAIL.fullmatch(email)
-    if not match or "." not in match.group(1).strip("."):
-        return ""
-    return quote(email, safe="@")
+    address = email_address(email or "")
+    return quote(address, safe="@") if address else ""
 
 
 def _subject(subject: str) -> str:

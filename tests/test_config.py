@@ -129,10 +129,14 @@ def test_extra_property_name_already_known_is_not_duplicated(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("table", "problem"),
     [
-        ('participants = ["Introduced By"]', "`properties.participants`: 'Introduced By' already "
-         "names introduced_by"),
-        ('introduced_by = ["guests"]\nadvice_from = ["guests"]', "`properties.advice_from`: "
-         "'guests' already names introduced_by"),
+        (
+            'participants = ["Introduced By"]',
+            '`properties.participants`: "Introduced By" already names introduced_by',
+        ),
+        (
+            'introduced_by = ["guests"]\nadvice_from = ["guests"]',
+            '`properties.advice_from`: "guests" already names introduced_by',
+        ),
     ],
 )
 def test_a_property_name_plays_one_role(tmp_path: Path, table: str, problem: str) -> None:

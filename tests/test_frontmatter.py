@@ -446,7 +446,8 @@ def test_a_block_vaultsync_generated_is_not_read_but_the_rest_of_the_note_is() -
     note = parse(f"---\nwith: '[[Bob]]'\n---\n{TASK}\n{BLOCK}\ntext\n{BLOCK}\n{TASK} 2\n")
     assert [t.line for t in note.tasks] == [4, 12]
     assert [(w.line, w.message) for w in note.warnings] == [
-        (5, "holds a block vaultsync generated (an old Follow-ups.md?); not read")
+        (5, "holds a block vaultsync generated (an old Follow-ups.md?); that block is not "
+            "read, the rest is")
     ]
     assert note.links["participants"] == (Link("Bob"),)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import sys
 from dataclasses import dataclass, field, fields
@@ -93,9 +94,18 @@ def _string_list(data: dict[str, Any], key: str, problems: list[str]) -> tuple[s
     return tuple(value)
 
 
+def _toml(value: object) -> str:
+    """A value as it is written in the file (`true`, `"7"`), not as Python shows it."""
+    if isinstance(value, (bool, str, int, float, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return repr(value)
+
+
 def _positive_int(value: Any, key: str, problems: list[str]) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3650:
-        problems.append(f"`{key}` must be a whole number of days from 0 to 3650, not {value!r}")
+        problems.append(
+            f"`{key}` must be a whole number of days from 0 to 3650, not {_toml(value)}"
+        )
         return None
     return value
 
@@ -111,7 +121,7 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
         clean = vault_folder(output) if isinstance(output, str) else ""
         if not clean or leaves_vault(output) or not clean.endswith(".md"):
             problems.append(
-                f"`output` must be a path to a .md file inside the vault, not {output!r}"
+                f"`output` must be a path to a .md file inside the vault, not {_toml(output)}"
             )
         else:
             kwargs["output"] = clean
@@ -120,7 +130,7 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
         value = _string_list(data, key, problems)
         outside = [v for v in value or () if key != "ignore" and leaves_vault(v)]
         if outside:
-            problems.append(f"`{key}` must name folders inside the vault, not {outside[0]!r}")
+            problems.append(f"`{key}` must name folders inside the vault, not {_toml(outside[0])}")
         elif value is not None:
             kwargs[key] = tuple(vault_folder(v) for v in value) if key != "ignore" else value
 
@@ -138,7 +148,7 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
             if isinstance(value, bool):
                 kwargs[flag] = value
             else:
-                problems.append(f"`{flag}` must be true or false, not {value!r}")
+                problems.append(f"`{flag}` must be true or false, not {_toml(value)}")
 
     due = data.pop("due_days", None)
     if due is not None:
@@ -172,7 +182,7 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
                     taken = owner.setdefault(normalize_name(name), role)
                     if taken != role:
                         problems.append(
-                            f"`properties.{role}`: {name!r} already names {taken}; a property "
+                            f"`properties.{role}`: {_toml(name)} already names {taken}; a property "
                             "name can play one role only"
                         )
                     elif normalize_name(name) not in roles[role]:

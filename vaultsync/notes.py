@@ -175,7 +175,10 @@ class NoteReader:
             lines = text.split("\n")
             lines[first : last + 1] = [""] * (last + 1 - first)
             text = "\n".join(lines)
-            message = "holds a block vaultsync generated (an old Follow-ups.md?); not read"
+            message = (
+                "holds a block vaultsync generated (an old Follow-ups.md?); that block is not "
+                "read, the rest is"
+            )
             note.warnings.append(ScanWarning(rel, first + 1, message))
 
         yaml_text, body_start, unclosed = split_front_matter(text)

@@ -102,7 +102,7 @@ class Directory:
                     source,
                     line,
                     f"`{link.target}` matches {len(others) + 1} notes; using {found} "
-                    "(write the folder in the link to choose)",
+                    "(link by the note's path, as `[[folder/name]]`, to choose)",
                 )
             )
         return found

@@ -407,7 +407,8 @@ class Vault:
     def _io_error(self, verb: str, exc: OSError) -> VaultsyncError:
         return VaultsyncError(
             f"cannot {verb} {self.config.output}: {exc.strerror or exc}; check that it is a "
-            "file you can write, or set `output` in .vaultsync.toml to another path"
+            "file you can write, in a folder you can write (the new file is made there), or "
+            "set `output` in .vaultsync.toml to another path"
         )
 
     def write(self, today: dt.date, *, dry_run: bool = False) -> ScanResult:

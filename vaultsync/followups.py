@@ -232,6 +232,10 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
                         f"`reports_on` names `{link.target}`, which is not a note in this vault",
                     )
                 )
+            elif path == note.path:  # it would close its own items
+                lookups.warnings.append(
+                    ScanWarning(note.path, line, "`reports_on` names this note itself; ignored")
+                )
             else:
                 closes.append((path, participants, note.date))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .config import CONFIG_FILE, load_config
 from .errors import UsageError, VaultsyncError
-from .vault import inside, templates_folders
+from .vault import inside, require_folder, templates_folders
 
 CONFIG_TEMPLATE = """\
 # vaultsync settings. Every key is optional: remove the `#` to change a default.
@@ -95,8 +95,7 @@ def _create(path: Path, data: bytes) -> bool:
 
 def init_vault(root: Path) -> tuple[list[str], list[str]]:
     """Add `.vaultsync.toml` and the templates; returns (created, kept) vault-relative paths."""
-    if not root.is_dir():
-        raise UsageError(f"{root} is not a folder: give the path of your vault")
+    require_folder(root)
     created: list[str] = []
     kept: list[str] = []
     config = load_config(root)  # a broken config is reported before anything is written

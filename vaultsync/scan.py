@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 
 from .cache import RACY_NS, NoteCache, ResultCache
 from .config import Config, load_config
-from .errors import RefusedWrite, UsageError, VaultGone, VaultsyncError
+from .errors import RefusedWrite, VaultGone, VaultsyncError
 from .links import RECEIVED
 from .model import Note, Report, ScanWarning, merge_warnings
 from .output import FileChanged, read_bytes, splice, write_atomic
-from .vault import Layout, discover, inside
+from .vault import Layout, discover, inside, require_folder
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -212,8 +212,7 @@ class Vault:
         stamps: bool = False,
         keep: bool = True,
     ) -> None:
-        if not root.is_dir():
-            raise UsageError(f"{root} is not a folder: give the path of your vault")
+        require_folder(root)
         self.root = root
         self.config = config if config is not None else load_config(root)
         self.layout = Layout.of(root, self.config)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RefusedWrite, UsageError
+from .vault import require_folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +106,7 @@ def service_for(
     home: Path | None = None,
 ) -> Service:
     """The service definition that runs `vaultsync watch` for `vault`, and where it goes."""
-    if not vault.is_dir():
-        raise UsageError(f"{vault} is not a folder: give the path of your vault")
+    require_folder(vault)
     vault = Path(os.path.abspath(vault))
     if "\n" in str(vault) or "\r" in str(vault):
         raise UsageError(f"{vault!r}: a service cannot name a folder with a line break in it")

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .config import Config, leaves_vault, vault_folder
+from .errors import UsageError
 from .links import fold
 from .model import ScanWarning
 
@@ -54,6 +55,12 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             i += 1
     anchored = "" if "/" in pattern.rstrip("/") else "(?:.*/)?"
     return re.compile(anchored + "".join(out).rstrip("/") + "(?:/.*)?", re.IGNORECASE | re.DOTALL)
+
+
+def require_folder(root: Path) -> None:
+    """Raise UsageError unless `root` is a folder (the vault every command is given)."""
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a folder: give the path of your vault")
 
 
 def inside(root: Path, path: Path) -> bool:

@@ -40,7 +40,7 @@ from .links import fold
 from .model import ScanWarning, listed
 from .output import TEMP_PREFIX, read_bytes
 from .scan import UNSURE, Vault, bulk
-from .vault import UNLISTED, Layout, discover
+from .vault import UNLISTED, Layout, discover, require_folder
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
@@ -533,8 +533,7 @@ class Watcher:
             def on_any_event(self, event: FileSystemEvent) -> None:
                 watcher._on_event(event)
 
-        if not self.root.is_dir():
-            raise VaultsyncError(f"{self.root} is not a folder: give the path of your vault")
+        require_folder(self.root)
         try:
             observer = self._new_observer()
         except OSError as exc:

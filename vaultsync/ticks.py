@@ -260,24 +260,20 @@ def _strip_link(text: str) -> str:
     return found[0].target if found else ""
 
 
-def _is_source(source: str, wanted: str, root: Path) -> bool:
-    """Whether `wanted` (a vault-relative path, a file name, with or without `.md`, or a
-    path to the file from the current folder) names the note `source`."""
+def _source_name(wanted: str, root: Path) -> str:
+    """What `--source` names, folded and without `.md`: a vault-relative path, a file name,
+    or a path to the file from the current folder."""
     name = _strip_link(wanted).replace("\\", "/")
     on_disk = Path(wanted)
     if on_disk.is_file():
         with contextlib.suppress(ValueError):  # a file outside the vault is no source
             name = on_disk.resolve().relative_to(root.resolve()).as_posix()
-    if name.lower().endswith(".md"):
-        name = name[:-3]
-    stem = source[:-3]
-    return fold(name) in (fold(stem), fold(stem.rsplit("/", 1)[-1]))
+    return fold(name[:-3] if name.lower().endswith(".md") else name)
 
 
-def matching(
-    items: list[FollowUp], query: str, source: str | None, root: Path
-) -> list[FollowUp]:
-    """The items that `query` (an id, `^id`, or a person's name) and `source` name."""
+def matching(items: list[FollowUp], query: str, source: str | None = None) -> list[FollowUp]:
+    """The items that `query` (an id, `^id`, or a person's name) and `source` (as
+    `_source_name` gives it) name."""
     wanted = query.strip().lstrip("^")
     by_id = [f for f in items if f.id == wanted]
     if by_id:
@@ -289,10 +285,12 @@ def matching(
     def names(p: Person) -> tuple[str, ...]:
         return (fold(p.name), fold(p.display)) + ((fold(p.note[:-3]),) if p.note else ())
 
+    def from_source(f: FollowUp) -> bool:
+        stem = (f.source or "")[:-3]
+        return f.source is not None and source in (fold(stem), fold(stem.rsplit("/", 1)[-1]))
+
     found = [f for f in items if name in names(f.person)]
-    if source is not None:
-        found = [f for f in found if f.source is not None and _is_source(f.source, source, root)]
-    return found
+    return found if source is None else [f for f in found if from_source(f)]
 
 
 def done(
@@ -318,9 +316,10 @@ def done(
         )
     vault.load()
     report = vault.report(today)
-    found = matching(report.followups, query, source, root)
+    wanted = None if source is None else _source_name(source, root)
+    found = matching(report.followups, query, wanted)
     if not found:
-        closed = matching(report.closed, query, source, root)
+        closed = matching(report.closed, query, wanted)
         if len(closed) == 1:
             return DoneResult(closed[0], None, None)
         where = f" from {source}" if source else ""

@@ -224,6 +224,31 @@ def test_a_tick_closes_a_task_item_without_touching_the_body(vault: Path) -> Non
     assert closed[TASK_ID]["closed_on"] == "2026-11-27"
 
 
+@pytest.mark.parametrize("created", ["Ann Lee.md", "People/Ann Lee.md"])
+def test_a_tick_survives_the_persons_note_being_created_before_it_is_recorded(
+    vault: Path, created: str
+) -> None:
+    """Clicking the unresolved link `[[Ann Lee]]` in Obsidian creates her note, which gives
+    her items new ids; the box ticked under the old one is still hers."""
+    tick(vault, ADVICE_ID)
+    (vault / created).parent.mkdir(parents=True, exist_ok=True)
+    (vault / created).write_text("", "utf-8")
+    result = scan(vault, DAY)
+    assert '"[[Ann Lee]] 2026-11-27"' in (vault / ADVICE).read_text("utf-8")
+    _, closed = items(result)
+    assert closed[item_id(ADVICE, created)]["closed_on"] == "2026-11-27"
+    assert not warnings(result) and "Ticked, not recorded" not in follow_ups(vault)
+
+
+def test_a_tick_kept_unrecorded_keeps_its_box_under_the_new_id(tmp_path: Path) -> None:
+    root = make_vault(tmp_path / "vault", config="record_ticks = false\n")
+    scan(root, DAY)
+    tick(root, ADVICE_ID)
+    (root / "Ann Lee.md").write_text("", "utf-8")
+    scan(root, DAY)
+    assert re.search(rf"(?m)^- \[x\] .*\^{item_id(ADVICE, 'Ann Lee.md')}$", follow_ups(root))
+
+
 def test_a_tick_in_a_note_without_a_date_brings_no_warning(vault: Path) -> None:
     """The `reported_back_to` a tick writes makes the note an interaction (SPEC §5), but one
     whose date nothing uses: no "no date" warning the user did nothing to earn."""

@@ -167,6 +167,17 @@ class TickOutcome:
                 )
 
 
+def _former_ids(report: Report) -> dict[str, FollowUp]:
+    """The report-backs by the ids they had while their person had no note: a link clicked
+    in Obsidian creates the note, and a box ticked before that must still find its item."""
+    former = {}
+    for f in [*report.followups, *report.closed]:
+        if f.kind == "report-back" and f.person.note is not None and f.source is not None:
+            for name in (f.person.name, f.person.note[:-3]):
+                former[item_id(f.source, "?" + fold(name))] = f
+    return former
+
+
 def apply_ticks(
     vault: Vault, report: Report, ticks: list[Tick], today: dt.date, *, dry_run: bool = False
 ) -> TickOutcome:
@@ -183,8 +194,15 @@ def apply_ticks(
     settled = {f.id for f in report.closed}
     settled |= {item_id("reconnect", row.person.key) for row in report.people}
     output = vault.config.output
+    former: dict[str, FollowUp] | None = None
     for tick in ticks:
         f = open_items.get(tick.id)
+        if f is None and tick.id not in settled:
+            if former is None:
+                former = _former_ids(report)
+            f = former.get(tick.id)
+            if f is not None and f.status == "closed":
+                continue  # closed meanwhile: the tick goes with its line
         if f is None:
             if tick.id not in settled:
                 out.orphans.append(tick.text)
@@ -199,7 +217,7 @@ def apply_ticks(
                 )
             continue
         if not vault.config.record_ticks:
-            out.keep[tick.id] = tick.mark
+            out.keep[f.id] = tick.mark
             out.warnings.append(
                 ScanWarning(
                     output,
@@ -211,7 +229,7 @@ def apply_ticks(
             )
             continue
         if f.kind == "reconnect" and tick.mark == WONT:
-            out.keep[tick.id] = tick.mark
+            out.keep[f.id] = tick.mark
             out.warnings.append(
                 ScanWarning(
                     output,
@@ -223,13 +241,13 @@ def apply_ticks(
             )
             continue
         if dry_run:
-            out.keep[tick.id] = tick.mark
+            out.keep[f.id] = tick.mark
             out.pending += 1
             continue
         try:
             rel = record(vault, f, tick.mark, tick.day(today))
         except RecordError as exc:
-            out.keep[tick.id] = tick.mark
+            out.keep[f.id] = tick.mark
             target = f.source if f.kind != "reconnect" else f.person.note
             out.warnings.append(
                 ScanWarning(
@@ -240,7 +258,7 @@ def apply_ticks(
                 )
             )
             continue
-        out.recorded[tick.id] = (rel, tick, f)
+        out.recorded[f.id] = (rel, tick, f)
     return out
 
 

@@ -212,6 +212,24 @@ def test_configured_phrases() -> None:
     assert find("- [ ] Report back to [[Bob]]\n", phrases=("ping",)) == []
 
 
+@pytest.mark.parametrize(
+    ("phrase", "text"),
+    [
+        ("报告", "向[[Bob]]报告情况"),  # no spaces between words: found anywhere
+        ("FYI:", "FYI:[[Bob]]"),
+        ("→ report", "Meeting → report [[Bob]]"),
+        ("Rückmeldung", "Rückmeldung an [[Bob]]"),
+    ],
+)
+def test_configured_phrases_in_any_script(phrase: str, text: str) -> None:
+    assert one(f"- [ ] {text}\n", phrases=(phrase,)).links == BOB
+
+
+def test_configured_phrases_are_whole_words_where_words_are_spaced() -> None:
+    assert find("- [ ] Pinged [[Bob]] with news\n", phrases=("ping",)) == []
+    assert find("- [ ] Shipping [[Bob]] the news\n", phrases=("ping",)) == []
+
+
 def test_markdown_link_task_with_source_dir() -> None:
     task = one("- [ ] Report back to [Bob](../People/Bob.md)\n", source_dir="Meetings")
     assert task.links == (Link("People/Bob"),)

@@ -139,13 +139,26 @@ def _in_comments(body: str, code: set[int]) -> set[int]:
     return hidden
 
 
+def _spaced(char: str) -> bool:
+    """Whether `char` is a letter or digit of an alphabet written with spaces between words
+    (Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic), not of one without (Chinese, Thai)."""
+    return char.isalnum() and ord(char) < 0x0700
+
+
+def _whole(phrase: str) -> str:
+    """A phrase as whole words, or their plural: "follow upstream" is no follow-up. Where
+    words are not spaced apart, any place in the text is a word's edge."""
+    before = r"(?<!\w)" if _spaced(phrase[:1]) else ""
+    after = r"s?(?!\w)" if _spaced(phrase[-1:]) else ""
+    return before + re.escape(phrase) + after
+
+
 class TaskFinder:
     """Finds the report-back tasks of note bodies, for one list of phrases."""
 
     def __init__(self, phrases: tuple[str, ...]) -> None:
         words = "|".join(re.escape(p) for p in phrases) or "(?!)"
-        # Whole words ("follow upstream changes" is no follow-up), or their plural.
-        self.phrases = re.compile(rf"(?<!\w)(?:{words})s?(?!\w)", re.IGNORECASE)
+        self.phrases = re.compile("|".join(map(_whole, phrases)) or "(?!)", re.IGNORECASE)
         # A line that looks like a task and holds a phrase: only such bodies are parsed.
         self.candidate = re.compile(
             r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\n]\][^\n]*?(?:" + words + ")",

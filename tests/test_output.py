@@ -361,10 +361,10 @@ def test_write_atomic_new_file_gets_the_mode_a_saved_note_gets(
     before = os.umask(umask)
     try:
         write_atomic(target, "x")
+        assert os.umask(umask) == umask  # and the umask is left as it was
     finally:
         os.umask(before)
     assert stat.S_IMODE(target.stat().st_mode) == mode
-    assert os.umask(before) == before  # and the umask is as it was
 
 
 def test_write_atomic_failure_leaves_no_temp_file(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from conftest import SAMPLE_VAULT, TODAY, time_limit
 from vaultsync import scan as scan_module
 from vaultsync.config import Config
 from vaultsync.model import Note, ScanWarning
-from vaultsync.notes import NoteReader
+from vaultsync.notes import NoteReader, split_entry
 from vaultsync.scan import PARALLEL_FROM, Vault, scan
 
 
@@ -186,6 +186,10 @@ def test_notes_read_alike_share_their_parts_and_none_can_change_them() -> None:
 def test_an_email_as_pasted_is_its_address_and_anything_else_a_warning(
     written: str, email: str | None, warned: bool
 ) -> None:
+    meeting = NoteReader(Config()).parse(
+        "Meetings/Call.md", f"---\nemail: {written}\n---\n".encode()
+    )
+    assert meeting.email == email and not meeting.warnings  # a meeting's may be about a mail
     note = NoteReader(Config()).parse(
         "People/Dana.md", f"---\ntype: person\nemail: {written}\n---\n".encode()
     )
@@ -194,3 +198,24 @@ def test_an_email_as_pasted_is_its_address_and_anything_else_a_warning(
         [f"`email`: '{written}' is not an email address (write name@example.org); no email "
          "link is offered"] if warned else []
     )
+
+
+@pytest.mark.parametrize(
+    ("entry", "split"),
+    [
+        ("[[Ann]] 2026-11-24", ("[[Ann]]", True, dt.date(2026, 11, 24), None)),
+        ("[[Ann]] 2026-11-24T10:00", ("[[Ann]]", True, dt.date(2026, 11, 24), None)),
+        ("[[Ann]] 2026-11-24 10:00", ("[[Ann]]", True, dt.date(2026, 11, 24), None)),
+        ("[[Ann]] [[2026-11-23]]", ("[[Ann]]", True, dt.date(2026, 11, 23), None)),
+        ("[[Ann]] [[Log/2026-11-22|Mon]]", ("[[Ann]]", True, dt.date(2026, 11, 22), None)),
+        ("Ann Lee 2026-11-24", ("Ann Lee", True, dt.date(2026, 11, 24), None)),
+        ("[[Ann]] won\u2019t", ("[[Ann]]", True, None, None)),
+        ("[[Ann]]", ("[[Ann]]", False, None, None)),
+        ("[[Ann]] [[Bo]]", ("[[Ann]] [[Bo]]", False, None, None)),  # two people
+        ("[[Ann]] 2026-11-31", ("[[Ann]]", False, None, "2026-11-31")),
+        ("[[Ann]] 21/11/2026", ("[[Ann]]", False, None, "21/11/2026")),
+        ("[[Ann|A]] by email", ("[[Ann|A]]", False, None, "by email")),
+    ],
+)
+def test_a_reported_back_to_entry(entry: str, split: tuple[object, ...]) -> None:
+    assert split_entry(entry) == split

@@ -90,6 +90,9 @@ def test_the_command_prints_then_installs_into_home(vault: Path, tmp_path: Path)
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout.startswith("[Unit]\n") and '"watch"' in printed.stdout
     assert not home.exists()  # printing writes nothing
+    forced = _cli("service", str(vault), "--platform", "linux", "--force", home=home)
+    assert forced.returncode == 2 and "`--force` goes with `--install`" in forced.stderr
+    assert not forced.stdout and not home.exists()
 
     installed = _cli("service", str(vault), "--platform", "linux", "--install", home=home)
     assert installed.returncode == 0, installed.stderr

@@ -386,7 +386,7 @@ def test_a_recorded_note_keeps_its_owner_and_attributes(vault: Path) -> None:
 AS_NOBODY = f"""
 import datetime as dt, json, os, sys
 from pathlib import Path
-import vaultsync.record
+import platformdirs, vaultsync.record
 from vaultsync.scan import scan
 root, day = Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])
 scan(root, day, dry_run=True, use_cache=False)

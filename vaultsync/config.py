@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import posixpath
 import sys
@@ -96,8 +97,10 @@ def _string_list(data: dict[str, Any], key: str, problems: list[str]) -> tuple[s
 
 def _toml(value: object) -> str:
     """A value as it is written in the file (`true`, `"7"`), not as Python shows it."""
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
     if isinstance(value, (bool, str, int, float, list)):
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return json.dumps(value, ensure_ascii=False, default=_toml)
     return repr(value)
 
 

@@ -20,9 +20,8 @@ from .config import Config
 from .links import Link, links_in, parse_reference
 from .model import UNREAD, Note, ScanWarning
 from .output import BEGIN, END
-from .people import PERSON_WORDS
+from .people import PERSON_WORDS, is_person_note
 from .properties import (
-    MAX_ITEMS,
     date_in_name,
     email_address,
     flatten,
@@ -31,6 +30,7 @@ from .properties import (
     normalize_name,
     parse_cadence,
     parse_date,
+    parse_days,
     strings,
 )
 from .tasks import TaskFinder, code_lines, unparsed_due
@@ -54,11 +54,12 @@ LINK_ROLES = frozenset(
 )
 DATE_ROLES = frozenset({"date", "report_back_by", "last_contact"})
 WONT = "won't"
-# A `reported_back_to` entry that carries its own closing after the person: a date (as
-# written when a box is ticked), a daily-note link, or "won't" (closed without reporting back).
-_ENTRY = re.compile(
-    r"(.*?\S)\s+(?:\[\[\s*(\d{4}-\d{2}-\d{2})\s*\]\]|(\d{4}-\d{2}-\d{2})|(won['\u2019]?t))",
-    re.IGNORECASE | re.DOTALL,
+# A `reported_back_to` entry that carries its own closing after the person: "won't" (closed
+# without reporting back), or a day (as written when a box is ticked, with a time, or as a
+# link to a daily note).
+_WONT_ENTRY = re.compile(r"(.*?\S)\s+won['\u2019]?t", re.IGNORECASE | re.DOTALL)
+_DAY_ENTRY = re.compile(
+    r"(.*?\S)\s+(\[\[[^\[\]]*\]\]|\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}\S*|\S*))", re.DOTALL
 )
 TEXT_ROLES = frozenset({"name", "email", "company"})
 
@@ -94,20 +95,23 @@ def split_entry(text: str) -> tuple[str, bool, dt.date | None, str | None]:
     nor has `[[Sam]] 2026-11-31` or `[[Sam]] by email`, whose last part is to be warned of.
     """
     stripped = text.strip()
-    match = _ENTRY.fullmatch(stripped)
-    if not match:
-        # Text after a link that is neither (`[[Ka]] 21/11/2026`, `[[Ka]] by email`).
-        end = stripped.rfind("]]") + 2
-        if stripped.startswith("[[") and end > 1 and stripped[end:].strip():
-            return stripped[:end], False, None, stripped[end:].strip()
-        return text, False, None, None
-    who, daily, day, wont = match.groups()
+    wont = _WONT_ENTRY.fullmatch(stripped)
     if wont:
-        return who, True, None, None
-    date = parse_date(daily or day)
-    if date is None:
-        return who, False, None, daily or day
-    return who, True, date, None
+        return wont.group(1), True, None, None
+    dated = _DAY_ENTRY.fullmatch(stripped)
+    if dated:
+        who, day = dated.groups()
+        on = parse_date(day)
+        if on is not None:
+            return who, True, on, None
+        if not day.startswith("[["):
+            return who, False, None, day  # `2026-11-31`: no such day
+    # Text after a link that is neither a day nor another link (`[[Ka]] by email`).
+    end = stripped.find("]]") + 2
+    rest = stripped[end:].strip()
+    if stripped.startswith("[[") and end > 1 and rest and "[[" not in rest and "](" not in rest:
+        return stripped[:end], False, None, rest
+    return text, False, None, None
 
 
 def key_lines(yaml_text: str) -> dict[str, int]:
@@ -126,6 +130,7 @@ class NoteReader:
 
     def __init__(self, config: Config) -> None:
         self.role_of = config.role_of()
+        self.people_folders = config.people_folders
         self.tasks = TaskFinder(config.task_phrases)
         # Each link and set of kind words once: a vault names the same few people and kinds
         # in note after note (at 50,000 notes, 88,000 links to a few thousand notes).
@@ -304,35 +309,33 @@ class NoteReader:
                 continue  # `org` after `company`: the first one written wins
             seen.add(role)
             self._extract_one(note, role, name, value)
+        if note.email is not None:
+            written, note.email = note.email, email_address(note.email)
+            # Only a person's: a meeting's `email` may well be about the email sent.
+            if note.email is None and is_person_note(note, self.people_folders):
+                self._warn(
+                    note, "email", f"`email`: {_shown(written)} is not an email address (write "
+                    "name@example.org); no email link is offered",
+                )
 
     def _extract_one(self, note: Note, role: str, name: str, value: Any) -> None:
         if role in DATE_ROLES:
             if not is_truthy(value):
                 return
             date = parse_date(value)
-            # A list of days (SPEC §3): the last contact is the latest of them; the date of a
-            # meeting that ran over days, or the deadline, is the first.
-            if date is None and isinstance(value, list):
-                found = [parse_date(item) for item in value[:MAX_ITEMS]]
-                days = [day for day in found if day is not None]
-                if days and len(days) == len(found):
-                    date = max(days) if role == "last_contact" else min(days)
+            # Of a list of days, the last contact is the latest; the date of a meeting that
+            # ran over days, or the deadline, the earliest.
+            days = parse_days(value) if date is None else None
+            if days:
+                date = max(days) if role == "last_contact" else min(days)
             if date is None:
                 self._warn(
                     note, role, f"`{name}`: {_shown(value)} is not a date (write YYYY-MM-DD)"
                 )
             setattr(note, role, date)
         elif role in TEXT_ROLES:
-            text = next(strings(value), None) or None
-            if role == "email" and text is not None:
-                address = email_address(text)
-                if address is None:
-                    self._warn(
-                        note, role, f"`{name}`: {_shown(text)} is not an email address (write "
-                        "name@example.org); no email link is offered",
-                    )
-                text = address
-            setattr(note, role, text)
+            text = next(strings(value), None)
+            setattr(note, role, text or None)
         elif role == "aliases":
             note.aliases = tuple(strings(value))
         elif role in ("type", "tags", "categories"):
@@ -383,6 +386,9 @@ class NoteReader:
             note.reported_back = True
             return
         date = parse_date(value)
+        days = parse_days(value) if date is None else None
+        if days:
+            date = max(days)  # reported back on each: the last is the latest contact
         if date is None:
             self._warn(
                 note,

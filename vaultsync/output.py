@@ -6,7 +6,7 @@ import contextlib
 import errno
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import EllipsisType
@@ -137,7 +137,9 @@ def write_atomic(
         content = content.encode("utf-8", "surrogateescape")
     parts = [content] if isinstance(content, (bytes, bytearray, memoryview)) else content
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
+    # A new file gets the mode the user's umask gives a saved note; a replacement is kept
+    # private until it has the old file's mode.
+    fd, tmp = _temporary(path.parent, 0o600 if os.path.lexists(path) else 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             for part in parts:
@@ -146,8 +148,8 @@ def write_atomic(
             os.fsync(handle.fileno())
         try:
             was = path.stat()
-        except FileNotFoundError:  # as a file the user saves gets it: mkstemp's is 0600
-            os.chmod(tmp, 0o666 & ~_umask())
+        except FileNotFoundError:
+            pass
         else:
             _keep_owner(tmp, was, strict=keep_owner)
             os.chmod(tmp, was.st_mode & 0o7777)  # after: a change of owner clears setuid bits
@@ -161,11 +163,16 @@ def write_atomic(
         raise
 
 
-def _umask() -> int:
-    """The process's umask (which can only be read by setting it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _temporary(folder: Path, mode: int) -> tuple[int, str]:
+    """A new file in `folder`, open for writing, made with `mode` less the umask (mkstemp's
+    is always 0600, and the umask can only be read by setting it, which races threads)."""
+    while True:
+        tmp = os.path.join(folder, f"{TEMP_PREFIX}{secrets.token_hex(8)}.tmp")
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            return os.open(tmp, flags, mode), tmp
+        except FileExistsError:
+            continue
 
 
 def _keep_owner(tmp: str, was: os.stat_result, *, strict: bool) -> None:

@@ -103,6 +103,16 @@ def parse_date(value: object) -> dt.date | None:
     return _calendar_date(_ISO_DATE.fullmatch(text))
 
 
+def parse_days(value: object) -> list[dt.date] | None:
+    """A list of days (SPEC §3: a list is accepted wherever one value is); None when it is
+    not a list, or holds something that is not a day."""
+    if not isinstance(value, list) or not value:
+        return None
+    found = [parse_date(item) for item in value[:MAX_ITEMS]]
+    days = [day for day in found if day is not None]
+    return days if len(days) == len(found) else None
+
+
 def date_in_name(stem: str) -> dt.date | None:
     """The `YYYY-MM-DD` a file name starts with, as in `2026-11-20 Coffee with Carol`."""
     return _calendar_date(re.match(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])", stem))

@@ -76,8 +76,9 @@ def _check(root: Path, rel: str) -> None:
     if not inside(root, nearest):
         raise UsageError(f"{where} leads out of the vault (a symbolic link?); nothing written")
     if not nearest.is_dir():
+        what = "a symbolic link to nothing" if not nearest.exists() else "a file"
         raise UsageError(
-            f"{where} is a file, so {rel} cannot be made; nothing written: rename the file, or "
+            f"{where} is {what}, so {rel} cannot be made; nothing written: rename it, or "
             "set `templates_folders` in .vaultsync.toml"
         )
 

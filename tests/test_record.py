@@ -294,9 +294,17 @@ LAST_CONTACT_SHAPES = [
     ),
     ("---\nLast Contacted: '2026-01-02'\n---\n", "---\nLast Contacted: 2026-11-27\n---\n"),
     ("---\nlast-interaction:\n---\n", "---\nlast-interaction: 2026-11-27\n---\n"),
-    (
+    (  # a log of days: the day is added to it, none is lost
         "---\nlast_contact:\n  - 2026-01-02\n  - 2025-01-02\nz: 1\n---\n",
-        "---\nlast_contact: 2026-11-27\nz: 1\n---\n",
+        "---\nlast_contact:\n  - 2026-01-02\n  - 2025-01-02\n  - 2026-11-27\nz: 1\n---\n",
+    ),
+    (
+        '---\nlast_interaction: [2026-10-01, "[[2026-11-01]]"]   # coffee, call\n---\n',
+        '---\nlast_interaction: [2026-10-01, "[[2026-11-01]]", 2026-11-27]   # coffee, call\n---\n',
+    ),
+    (
+        '---\n{"last_contact": ["2020-01-02"]}\n---\n',
+        '---\n{"last_contact": ["2020-01-02", "2026-11-27"]}\n---\n',
     ),
     (
         # the reader takes the first name written, so that one is set

@@ -27,7 +27,7 @@ from .frontmatter import Loader
 from .links import composed, fits_wikilink
 from .notes import MAX_NOTE_BYTES, WONT, split_front_matter
 from .output import FileChanged, write_atomic
-from .properties import flatten, normalize_name, parse_date, strings
+from .properties import flatten, normalize_name, parse_date, parse_days, strings
 
 REPORTED_BACK_TO = "reported_back_to"
 LAST_CONTACT = "last_contact"
@@ -398,18 +398,28 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
             day = f'"[[{day}]]"'  # a link to a daily note stays one
         elif node.flow_style:
             day = f'"{day}"'  # front matter written as JSON stays JSON
-        if isinstance(value, ScalarNode) and "\n" not in y[start:end]:
+        if isinstance(value, SequenceNode) and not _bare_link(value):
+            # A log of the days in touch: the day is added to it, none is lost.
+            new_yaml = _add_item(y, key_node, value, day, nl)
+        elif isinstance(value, ScalarNode) and "\n" not in y[start:end]:
             # Only the value changes: the key as written, a comment after it stay.
             gap = "" if end > start else " "
             new_yaml = y[:start] + gap + day + y[end:]
         else:
-            # A list or a value over several lines: the whole value becomes the date.
+            # A daily-note link without quotes, or a value over several lines: the whole
+            # value becomes the date.
             colon = y.index(":", key_node.end_mark.index)
             stop = _value_end(y, value)
             new_yaml = y[: colon + 1] + " " + day + y[stop:]
     new_text = front.join(new_yaml)
-    _check(node, new_text, index, key, lambda v: parse_date(v) == on)
+    _check(node, new_text, index, key, lambda v: _latest(v) == on)
     return new_text
+
+
+def _latest(value: object) -> dt.date | None:
+    """The day a `last_contact` value says, the latest of a list of them."""
+    days = parse_days(value)
+    return max(days) if days else parse_date(value)
 
 
 def _value_end(y: str, value: Node) -> int:

@@ -71,6 +71,7 @@ class _Owed:
     reasons: set[str] = field(default_factory=set)
     defaults: list[dt.date] = field(default_factory=list)
     task_due: list[dt.date] = field(default_factory=list)
+    open_due: list[dt.date] = field(default_factory=list)  # of the tasks still open
     closings: list[dt.date | None] = field(default_factory=list)
     wont: bool = False  # a "won't": closed, but not reported back
     # Ticked tasks close an item only when no task for the same person is still open.
@@ -188,6 +189,8 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
                 it.reasons.add("task")
                 if task.due is not None:
                     it.task_due.append(task.due)
+                    if task.status == OPEN:
+                        it.open_due.append(task.due)
                 elif note.date is not None:
                     it.defaults.append(days_after(note.date, config.due_days["task"]))
                 if task.status == OPEN:
@@ -196,6 +199,10 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
                     it.task_wont = True
                 else:
                     it.task_closings.append(task.done_on)
+                    if task.done_on is not None and task.done_on <= today:
+                        # In touch that day, even with a task for them still open (the
+                        # next one of a recurring task).
+                        touches.append((person.key, task.done_on))
 
     # With `reported_back_to` beside it, `reported_back` only dates those people: closing
     # everyone's items would drop reminders the user never answered.
@@ -263,9 +270,9 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
 
 
 def _item(note: Note, person: Person, it: _Owed) -> Item:
-    due = note.report_back_by or (
-        min(it.task_due) if it.task_due else min(it.defaults, default=None)
-    )
+    # An open task's date: the done ones of a recurring task are behind it.
+    dues = it.open_due or it.task_due or it.defaults
+    due = note.report_back_by or min(dues, default=None)
     return Item(
         item_id(note.path, person.key),
         note,

@@ -181,7 +181,14 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
     # Every note, not only interactions: a task in a person note owes an item too, and
     # recording its tick writes `reported_back_to` into that note.
     for task in note.tasks:
-        for link in task.links:
+        links = task.links
+        if len(links) > 1:
+            # Beside a person's note, a link to a note not written yet (`on [[Hiring plan]]`)
+            # names a thing, not one more person.
+            found = [directory.note_for(link, note.path, task.line, lookups) for link in links]
+            if any(path in directory.person_notes for path in found if path):
+                links = tuple(link for link, path in zip(links, found, strict=True) if path)
+        for link in links:
             for person in directory.people_for(
                 link, note.path, task.line, lookups, persons_only=True
             ):

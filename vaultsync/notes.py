@@ -62,6 +62,8 @@ _DAY_ENTRY = re.compile(
     r"(.*?\S)\s+(\[\[[^\[\]]*\]\]|\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}\S*|\S*))", re.DOTALL
 )
 TEXT_ROLES = frozenset({"name", "email", "company"})
+# Templater's `<% … %>` and the core Templates plugin's `{{title}}`, left as written.
+_TEMPLATE = re.compile(r"<%.*?%>|\{\{[^{}]*\}\}", re.DOTALL)
 
 
 def split_front_matter(text: str) -> tuple[str | None, int, bool]:
@@ -275,6 +277,12 @@ class NoteReader:
                 found = note.links.get(role, ())
                 for text in strings(value):
                     dated, on = False, None
+                    if _TEMPLATE.search(text):  # would make people of its code
+                        self._warn(
+                            note, role, f"`{name}`: {_shown(text)} is a template that was never "
+                            "filled in; ignored",
+                        )
+                        continue
                     if role == "reported_back_to":
                         if parse_date(text) is not None:  # `["[[Jo]]", 2026-11-21]`
                             self._warn(

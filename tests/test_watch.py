@@ -678,6 +678,26 @@ def test_a_signal_ends_the_watch_cleanly(vault: Path, signum: int) -> None:
     assert not list(vault.rglob(".vaultsync-*.tmp"))
 
 
+def test_folders_made_with_folders_in_them_leave_the_log_quiet(vault: Path) -> None:
+    """watchdog warns, with a dump of every watch, when it registers its callback again for
+    a folder made with folders in it (a `git init`, a copied project): harmless, and a flood
+    in a service's log."""
+    process = _vaultsync("watch", str(vault), "--quiet", "--quiet-period", "0.05")
+    try:
+        assert wait_until(lambda: (vault / OUTPUT).exists() or process.poll() is not None)
+        for i in range(30):
+            (vault / f"X{i}/a/b/c/d/e/f/g").mkdir(parents=True)
+        time.sleep(1)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "Warning" not in err and "Callback" not in err, err[:2000]
+
+
 def test_watch_of_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
     process = _vaultsync("watch", str(tmp_path / "nope"))
     _, err = process.communicate(timeout=30)

@@ -27,6 +27,7 @@ import re
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -516,6 +517,11 @@ class Watcher:
 
     def _start_observer(self) -> BaseObserver:
         from watchdog import events as ev
+
+        # watchdog registers its own callback again for a folder made with folders in it,
+        # and warns of that with a dump of every watch: harmless (the callback is the same),
+        # and a `git init` in the vault filled a service's log with it.
+        warnings.filterwarnings("ignore", "Callback with id", RuntimeWarning)
 
         # Only what changes the vault, asked of the kernel itself. Opening and reading a file
         # are events too: the first scan of 50,000 notes made 100,000 of them, and turning

@@ -284,6 +284,9 @@ def test_other_checkbox_marks_are_open(mark: str) -> None:
         "[due:: 2026-12-01]",
         "(due:: 2026-12-01)",
         "[due::2026-12-01]",
+        "⏳ 2026-12-01",  # without a due date, the day it is scheduled for
+        "[scheduled:: 2026-12-01]",
+        "⏳ 2027-01-15 📅 2026-12-01",  # with one, the due date
     ],
 )
 def test_due_dates(suffix: str) -> None:

@@ -19,6 +19,10 @@ from .properties import parse_date
 _CHECKBOX = re.compile(r"\[([^\]\n])\](?:[ \t]+|$)")
 # The Tasks plugin takes 📆 and 🗓 for a due date as well.
 _DUE = re.compile(r"[📅📆🗓]\ufe0f?\s*(\d{4}-\d{2}-\d{2})|[\[(]due::\s*(\d{4}-\d{2}-\d{2})\s*[\])]")
+# Without a due date, the day the task is scheduled for (the Tasks plugin's ⏳).
+_SCHEDULED = re.compile(
+    r"⏳\ufe0f?\s*(\d{4}-\d{2}-\d{2})|[\[(]scheduled::\s*(\d{4}-\d{2}-\d{2})\s*[\])]"
+)
 _DONE = re.compile(
     r"✅\ufe0f?\s*(\d{4}-\d{2}-\d{2})|[\[(]completion::\s*(\d{4}-\d{2}-\d{2})\s*[\])]"
 )
@@ -78,6 +82,10 @@ def done_on(text: str) -> dt.date | None:
 def _first_date(pattern: re.Pattern[str], text: str) -> dt.date | None:
     match = pattern.search(text)
     return parse_date(match.group(1) or match.group(2)) if match else None
+
+
+def _due(text: str) -> dt.date | None:
+    return _first_date(_DUE, text) or _first_date(_SCHEDULED, text)
 
 
 _TICKS = re.compile(r"`+")
@@ -208,6 +216,6 @@ class TaskFinder:
             status = DONE if mark in "xX" else CANCELLED if mark == "-" else OPEN
             line = first_line + at
             found.append(
-                Task(line, text, status, _first_date(_DUE, text), _first_date(_DONE, text), links)
+                Task(line, text, status, _due(text), _first_date(_DONE, text), links)
             )
         return found

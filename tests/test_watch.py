@@ -467,6 +467,31 @@ def test_changes_whose_events_were_lost_are_found_by_a_walk(
     assert lines and "1 note gone (People/Ben Adler.md)" in lines[0]
 
 
+def test_events_watchdog_says_it_lost_are_found_by_a_walk_at_once(vault: Path) -> None:
+    """inotify's queue overflows in a burst of changes; watchdog only logs it. The vault is
+    walked then, not minutes later."""
+    with watching(vault, observer_factory=deaf, walk_interval=3600):
+        in_place(vault / "Meetings" / "2026-11-20 Intro to Zed.md", meeting())
+        time.sleep(1.0)
+        assert "Intro to Zed" not in index(vault)  # nobody heard of it
+        logging.getLogger("watchdog.observers.inotify_c").warning(
+            "Inotify queue overflowed; filesystem events were lost"
+        )
+        assert settles(vault) and "Intro to Zed" in index(vault)
+
+
+def test_a_conflict_copy_that_comes_while_watching_is_warned_of(
+    vault: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only the walk warns of a sync conflict copy; one appearing is a reason to walk."""
+    caplog.set_level(logging.INFO, logger="vaultsync")
+    with watching(vault, walk_interval=3600):
+        copy = "Meetings/2026-11-19 Intro call with Jordan Okafor (conflict 2026-11-29).md"
+        in_place(vault / copy, meeting())
+        assert wait_until(lambda: f"{copy}: sync conflict copy" in caplog.text)
+        assert settles(vault)
+
+
 def test_a_tick_and_a_configuration_whose_events_were_lost_are_found_by_a_walk(
     vault: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -294,6 +294,12 @@ def watch(
     import signal
     import threading
 
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Only set the event: a handler that did more could deadlock the interrupted loop.
+        # Set before the watcher's imports: a service stopped as it starts still exits 0.
+        signal.signal(signum, lambda *_: stop.set())
+
     from .watch import watch as run_watch
 
     handler = logging.StreamHandler()
@@ -301,10 +307,7 @@ def watch(
     logger = logging.getLogger("vaultsync")
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        # Only set the event: a handler that did more could deadlock the interrupted loop.
-        signal.signal(signum, lambda *_: stop.set())
+    logging.getLogger("watchdog").addHandler(handler)  # its warnings, with their time too
     try:
         run_watch(vault, polling=polling, quiet_period=quiet_period, stop_event=stop)
     except VaultsyncError as exc:

@@ -72,6 +72,7 @@ WAKE_SECONDS = 0.25  # how often the loop looks at the stop request and the cloc
 MAX_DELAY_SECONDS = 10.0  # a stream of changes that never goes quiet still updates this often
 WALK_SECONDS = 300.0  # how often the vault is walked for changes that sent no event
 RELOADED = "configuration reloaded, every note read again"
+WARNED = frozenset({"conflict", "not utf-8"})  # notes skipped with a warning by the walk
 
 
 def is_editor_temp(name: str) -> bool:
@@ -142,9 +143,21 @@ class Batch:
     output: bool = False
     walked: bool = False  # found by a walk of the vault, not by events
     lost: bool = False  # … and some of it changed without an event
+    warned: bool = False  # what the walk warns of changed (a sync conflict copy came)
 
     def __bool__(self) -> bool:
-        return bool(self.notes or self.folders or self.config or self.output)
+        return bool(self.notes or self.folders or self.config or self.output or self.warned)
+
+
+class _Heard(logging.Handler):
+    """Sets `event` when watchdog warns (of events it lost, most of all)."""
+
+    def __init__(self, event: threading.Event) -> None:
+        super().__init__(logging.WARNING)
+        self.event = event
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.event.set()
 
 
 class _Stopped(Exception):
@@ -203,6 +216,9 @@ class Watcher:
         self._settings_seen = ""
         self._day: dt.date | None = None
         self._walked_at = 0.0  # when the vault was last walked (monotonic)
+        # Set when events were lost (watchdog warns of it) or a file came that only a walk
+        # warns of: the vault is walked at once, not within WALK_SECONDS.
+        self._walk_now = threading.Event()
         self._warned: set[ScanWarning] = set()  # the warnings as last logged
         self._thread: threading.Thread | None = None
         self._folds_case = folds_case(self.root)
@@ -224,6 +240,10 @@ class Watcher:
         configuration, an output file that is not ours); later failures are only logged.
         """
         self._thread = threading.current_thread()
+        # watchdog says only in its log that events were lost (the kernel's queue overflowed
+        # in a burst of changes): its warnings set off a walk.
+        heard = _Heard(self._walk_now)
+        logging.getLogger("watchdog").addHandler(heard)
         try:
             observer = self._start_observer()
             try:
@@ -235,6 +255,7 @@ class Watcher:
                 observer.join(timeout=5)
                 log.info("stopped watching %s", self.root)
         finally:
+            logging.getLogger("watchdog").removeHandler(heard)
             self.finished.set()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -316,6 +337,8 @@ class Watcher:
             if self._output_seen is not None and self._output_seen == self._written:
                 return False  # our own write (or a touch that changed nothing)
             batch.output = True
+        elif self.vault.layout.skip_reason(change.rel) in WARNED:
+            self._walk_now.set()
         return kind != "ignore"
 
     def _output_digest(self) -> str | None:
@@ -341,8 +364,8 @@ class Watcher:
             gone = [p for p in changed if p not in self.vault.notes]
             for paths, verb in ((read, "read"), (gone, "gone")):
                 if paths:
-                    shown = ", ".join(paths[:3]) + (", …" if len(paths) > 3 else "")
-                    what.append(f"{len(paths)} note{'s' * (len(paths) != 1)} {verb} ({shown})")
+                    count = f"{len(paths)} note{'s' * (len(paths) != 1)}"
+                    what.append(f"{count} {verb} ({_some(paths)})")
         if batch.lost:
             what.append("found by a walk of the vault (their file events were lost)")
         if batch.output:
@@ -384,7 +407,9 @@ class Watcher:
     def _walk_due(self) -> bool:
         # Polling too: its observer compares sizes and mtimes only, and misses an edit that
         # kept both (the time stamps compared here include the change time).
-        return time.monotonic() - self._walked_at >= self.walk_interval
+        return (
+            self._walk_now.is_set() or time.monotonic() - self._walked_at >= self.walk_interval
+        )
 
     def _walk(self) -> Batch:
         """The notes that changed without an event saying so. Events can be lost: inotify
@@ -401,6 +426,7 @@ class Watcher:
         vault = self.vault
         assert vault is not None and vault.stamps is not None
         self._walked_at = time.monotonic()
+        self._walk_now.clear()
         paths, warnings = discover(self.root, vault.layout)
         unlisted = [w.path for w in warnings if w.message.startswith(UNLISTED)]
         if "." in unlisted:
@@ -423,12 +449,14 @@ class Watcher:
             elif was != max(st.st_mtime_ns, st.st_ctime_ns):
                 changed.add(rel)
         batch = Batch(notes=changed | unsure | gone, walked=True)
+        if warnings != vault.discovery_warnings:  # logged as the update reports them
+            vault.discovery_warnings, batch.warned = warnings, True
         batch.config = self._settings() != self._settings_seen  # `_reload_config` records it
         seen = self._output_digest()
         if seen != self._output_seen:  # a write refused is not tried again on every walk
             self._output_seen = seen
             batch.output = seen != self._written
-        batch.lost = bool(changed or gone or batch.config or batch.output)
+        batch.lost = bool(changed or gone or batch.config or batch.output or batch.warned)
         return batch
 
     def _settings(self) -> str:
@@ -493,7 +521,7 @@ class Watcher:
         self._written = self._output_seen = digest(result.data)
         self.writes += int(result.changed)
         if result.recorded:  # boxes the user ticked in the output, now written into notes
-            what += f"; ticks recorded in {', '.join(result.recorded)}"
+            what += f"; ticks recorded in {_some(result.recorded)}"
         overdue = sum(f.status == "overdue" for f in result.report.followups)
         state = f"updated {self.vault.config.output}" if result.changed else "no change"
         level = logging.DEBUG if quiet and not result.changed else logging.INFO
@@ -599,6 +627,11 @@ def folds_case(root: Path) -> bool:
             except OSError:
                 return False
     return False
+
+
+def _some(paths: list[str]) -> str:
+    """The first three paths, for a line of the log."""
+    return ", ".join(paths[:3]) + (", …" if len(paths) > 3 else "")
 
 
 def _ancestors(rel: str) -> list[str]:

@@ -456,7 +456,7 @@ class Watcher:
         if seen != self._output_seen:  # a write refused is not tried again on every walk
             self._output_seen = seen
             batch.output = seen != self._written
-        batch.lost = bool(changed or gone or batch.config or batch.output or batch.warned)
+        batch.lost = bool(changed or gone or batch.config or batch.output)
         return batch
 
     def _settings(self) -> str:

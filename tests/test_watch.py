@@ -35,7 +35,7 @@ from conftest import BECOME_NOBODY, NOBODY, SAMPLE_VAULT, TODAY, wait_until
 from vaultsync.errors import VaultGone, VaultsyncError
 from vaultsync.output import BEGIN, END
 from vaultsync.scan import scan
-from vaultsync.watch import RELOADED, Watcher
+from vaultsync.watch import RELOADED, Change, Watcher
 
 DAY = dt.date.fromisoformat(TODAY)
 QUIET = 0.1
@@ -489,6 +489,22 @@ def test_a_conflict_copy_that_comes_while_watching_is_warned_of(
         copy = "Meetings/2026-11-19 Intro call with Jordan Okafor (conflict 2026-11-29).md"
         in_place(vault / copy, meeting())
         assert wait_until(lambda: f"{copy}: sync conflict copy" in caplog.text)
+        assert settles(vault)
+
+
+def test_a_note_moved_into_a_new_folder_is_listed_once_before_its_old_path_is_heard(
+    vault: Path,
+) -> None:
+    """Obsidian's "move to new folder": watchdog reports the folder at once, the note's old
+    path up to half a second later (past the quiet period). Here the old path's event never
+    comes: the output must not list the note's items twice meanwhile."""
+    with watching(vault, observer_factory=deaf, walk_interval=3600) as watcher:
+        old = "Meetings/2026-11-19 Intro call with Jordan Okafor.md"
+        before = index(vault)
+        (vault / "Archive").mkdir()
+        (vault / old).rename(vault / "Archive" / Path(old).name)
+        watcher._queue.put(Change("created", "Archive", True))  # as the observer puts it
+        assert wait_until(lambda: index(vault) != before)
         assert settles(vault)
 
 

@@ -388,13 +388,17 @@ class Watcher:
         files = [p for p in sorted(batch.notes) if not any(a in tops for a in _ancestors(p))]
         touched = {p for p in files if p in vault.notes}
         listings: dict[str, set[str]] = {}
+        arrived: set[str] = set()  # notes found in folders that came
         for folder in sorted(tops):
             if self._spelled(folder, listings):
-                touched.update(vault.refresh_folder(folder))
+                found = vault.refresh_folder(folder)
+                arrived.update(p for p in found if p in vault.notes)
+                touched.update(found)
             else:  # only another spelling of it is left, on a disk that ignores case
                 gone = [rel for rel in vault.notes if rel.startswith(folder + "/")]
                 vault.drop(gone)
                 touched.update(gone)
+        touched.update(self._moved_away(arrived))
         keep = []
         for rel in files:
             if self._spelled(rel, listings):
@@ -403,6 +407,26 @@ class Watcher:
                 vault.drop([rel])
         vault.refresh(keep)
         return sorted(touched | {p for p in files if p in vault.notes})
+
+    def _moved_away(self, arrived: set[str]) -> list[str]:
+        """The notes that moved into a new folder have left their old path, though its
+        event may come half a second later (watchdog waits for the other half of a move,
+        which a folder not watched yet never sends): the notes by the same name that are
+        gone from the disk are dropped now, or the output would list them twice meanwhile."""
+        vault = self.vault
+        assert vault is not None
+        names = {rel.rsplit("/", 1)[-1] for rel in arrived}
+        if not names:
+            return []
+        gone = [
+            rel
+            for rel in vault.notes
+            if rel.rsplit("/", 1)[-1] in names
+            and rel not in arrived
+            and not os.path.lexists(os.path.join(self.root, rel))
+        ]
+        vault.drop(gone)
+        return gone
 
     def _walk_due(self) -> bool:
         # Polling too: its observer compares sizes and mtimes only, and misses an edit that

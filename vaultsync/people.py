@@ -31,6 +31,11 @@ def names_of(note: Note) -> set[str]:
     return {fold(note.stem), *(fold(alias.strip()) for alias in note.aliases)}
 
 
+def unresolved_key(target: str) -> str:
+    """The key of the person a link names when no note has that name (yet)."""
+    return "?" + fold(target)
+
+
 def name_of(target: str) -> str:
     """The name a link target is looked up by (the file name part of a path)."""
     return fold(target.strip()).rsplit("/", 1)[-1]
@@ -132,7 +137,7 @@ class Directory:
                 if part.target
                 for p in self.people_for(part, source, line, lookups)
             ]
-        key = "?" + fold(link.target)
+        key = unresolved_key(link.target)
         if key not in lookups.others:
             lookups.others[key] = Person(key=key, name=link.target, note=None, display=link.target)
         return [lookups.others[key]]

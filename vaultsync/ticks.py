@@ -26,6 +26,7 @@ from .followups import item_id
 from .links import fold, parse_reference
 from .model import FollowUp, Person, Report, ScanWarning
 from .output import block_span, splice
+from .people import unresolved_key
 from .record import (
     LAST_CONTACT,
     REPORTED_BACK_TO,
@@ -174,7 +175,7 @@ def _former_ids(report: Report) -> dict[str, FollowUp]:
     for f in [*report.followups, *report.closed]:
         if f.kind == "report-back" and f.person.note is not None and f.source is not None:
             for name in (f.person.name, f.person.note[:-3]):
-                former[item_id(f.source, "?" + fold(name))] = f
+                former[item_id(f.source, unresolved_key(name))] = f
     return former
 
 

@@ -555,15 +555,22 @@ def test_init_never_overwrites(tmp_path: Path) -> None:
     assert "kept" in result.stdout and "created" in result.stdout
 
 
-def test_init_with_a_broken_config(tmp_path: Path) -> None:
-    root = make_vault(tmp_path / "vault")
-    (root / ".vaultsync.toml").write_text('colour = "red"\nhorizon_days = "soon"\n', "utf-8")
+def init_refused(root: Path) -> str:
+    """What `vaultsync init` says when it refuses: exit 2, no traceback, nothing written."""
     before = tree(root)
     run = cli("init", str(root))
     assert run.returncode == 2, (run.stdout, run.stderr)
     no_traceback(run.stderr)
-    assert "colour" in run.stderr and "horizon_days" in run.stderr
     assert tree(root) == before
+    return run.stderr
+
+
+def test_init_with_a_broken_config(tmp_path: Path) -> None:
+    root = make_vault(tmp_path / "vault")
+    (root / ".vaultsync.toml").write_text('colour = "red"\nhorizon_days = "soon"\n', "utf-8")
+    before = tree(root)
+    said = init_refused(root)
+    assert "colour" in said and "horizon_days" in said
     result = invoke("init", str(root))
     assert result.exit_code == 2
     assert tree(root) == before
@@ -598,13 +605,9 @@ def test_init_never_writes_outside_the_vault(tmp_path: Path, setting: str) -> No
 def test_init_where_the_templates_folder_is_a_file_writes_nothing(tmp_path: Path) -> None:
     root = make_vault(tmp_path / "vault")
     (root / "Templates").write_text("a note without .md\n", "utf-8")
-    before = tree(root)
-    run = cli("init", str(root))
-    assert run.returncode == 2, (run.stdout, run.stderr)
-    no_traceback(run.stderr)
-    assert "Templates is a file, so Templates/" in run.stderr
-    assert "symbolic link" not in run.stderr
-    assert tree(root) == before  # not even .vaultsync.toml
+    said = init_refused(root)  # not even .vaultsync.toml is written
+    assert "Templates is a file, so Templates/" in said
+    assert "symbolic link" not in said
 
 
 def test_init_that_cannot_write_says_so_in_one_line(tmp_path: Path) -> None:

@@ -320,12 +320,13 @@ class Vault:
             for rel, note in read.items():
                 if rel in survey.stats:
                     cache.put(rel, *survey.stats[rel], note)
-        # Keyed by `note.path`, not by the survey's strings, so that the survey can go once
-        # this is done (a note from the cache or the second process has its own copy).
         self.notes = {}
         for rel in survey.paths:
             note = cached.get(rel) or read[rel]
-            self.notes[note.path] = note
+            # One string for the path, the survey's, which the stamps are kept under too: a
+            # note from the cache or the second process comes with its own copy (4 MB).
+            note.path = rel
+            self.notes[rel] = note
         if self.stamps is not None:
             self.stamps.update((rel, UNSURE) for rel, note in read.items() if note.unread)
 

@@ -94,9 +94,6 @@ class Item:
     open_task: bool
     task_closings: tuple[dt.date | None, ...]  # count only if nothing else closes it
     task_wont: bool  # a cancelled task: closed without reporting back, as tasks go
-    # Its follow-up as last built, with its place in the order, when no other note closed it
-    # and its person is as named here: the same on every report until its note changes.
-    built: tuple[Order, FollowUp] | None = None
 
 
 def order(f: FollowUp, today: dt.date) -> Order:

@@ -4,6 +4,10 @@
 whose links may now point elsewhere, then redoes only the items and the people those shares
 touch: after one edit in a vault of 50,000 notes, a few items, not 20,000.
 
+The shares themselves are not kept (at 50,000 notes, 20 MB): a share is a function of its
+note, the directory and today, so the one counted for a note is made again when it is taken
+back, before the directory changes.
+
 What couples one note's share to the others is kept here as running totals: the spelling
 shown for a person without a note, the closings that `reports_on` notes send to the notes
 they report on, the days each person was in touch, the introductions and the warnings.
@@ -18,7 +22,7 @@ from typing import Generic, TypeVar
 
 from .config import Config
 from .followups import Item, Order, Share, followup, latest, order, reconnect, share
-from .links import fold
+from .links import Paths, drop_path, fold, paths_of, put_path
 from .model import FollowUp, Note, Person, PersonRow, Report, ScanWarning, merge_warnings
 from .people import Directory, names_of
 
@@ -95,9 +99,9 @@ def signature(note: Note) -> tuple[object, ...]:
 class Ledger:
     """Every note's share, and their sum as a report, kept current by `update`.
 
-    Without `keep` (a one-shot scan), what only `update` needs is not kept: the shares, which
-    notes looked up which names, where each item was placed, every day each person was in
-    touch (at 50,000 notes, 30 MB); an `update` then starts over, keeping them.
+    Without `keep` (a one-shot scan), what only `update` needs is not kept: which notes
+    looked up which names, where each item was placed, every day each person was in touch;
+    an `update` then starts over, keeping them.
     """
 
     def __init__(
@@ -111,9 +115,9 @@ class Ledger:
         self.today = today
         self.directory = Directory(sorted(notes, key=lambda n: n.path), self.config)
         self.notes = self.directory.notes  # one table of 50,000 notes, not two
-        self.shares: dict[str, Share] = {}  # with `keep`; without, the items yet to place:
+        # The items of the shares counted since the last `_settle`, by note, to place there.
         self._unplaced: dict[str, Mapping[str, Item]] = {}
-        self.readers: dict[str, dict[str, int]] = {}  # name looked up -> the notes that did
+        self.readers: Paths = {}  # name looked up -> the notes that did (with `keep`)
         self.interactions = 0
         # The running totals: person key -> day -> how many times they were in touch then;
         self.contacts: dict[str, dict[dt.date, int]] = {}
@@ -143,37 +147,47 @@ class Ledger:
         self._persons: set[str] = set(self.directory.people)
         self._spelled: set[str] = set()
         for path in self.notes:
-            self._share(path)
+            self._share(path, 1)
         self._settle()
 
-    def update(self, notes: Mapping[str, Note], today: dt.date, paths: Iterable[str]) -> None:
-        """Bring the shares in line with `notes` (the vault's notes now) and `today`. Only
-        `paths` are compared: the caller knows no other note was touched (at 50,000 notes,
-        comparing them all would cost 20 ms per edit)."""
+    def update(
+        self, notes: Mapping[str, Note], today: dt.date, paths: Iterable[str]
+    ) -> list[str]:
+        """Bring the shares in line with `notes` (the vault's notes now) and `today`; returns
+        the notes shared out again. Only `paths` are compared: the caller knows no other note
+        was touched (at 50,000 notes, comparing them all would cost 20 ms per edit)."""
         if today != self.today or not self.keep:  # every due date's status may change
             self.keep = True
             self._build(notes.values(), today)
-            return
+            return list(self.notes)
         changed = [p for p in sorted(set(paths)) if self.notes.get(p) is not notes.get(p)]
-        again = set(changed)
+        again, swapped = set(changed), {}
         for path in changed:
             old, new = self.notes.get(path), notes.get(path)
             if old is not None and new is not None and signature(old) == signature(new):
-                self.notes[path] = self.directory.notes[path] = new
+                swapped[path] = new
                 continue
             # It comes, goes, or changes as a link target or a person: every note that
             # looked up one of its names may now find another note, or another person.
             for note in (old, new):
                 for name in names_of(note) if note is not None else ():
-                    again.update(self.readers.get(name, ()))
-            if old is not None:
-                self.directory.remove(path)  # from `self.notes` too: they are one table
-            if new is not None:
-                self.directory.add(new)
+                    again.update(paths_of(self.readers, name))
+        shared = sorted(again)
+        for path in shared:  # taken back while the directory is as it was when counted
+            self._share(path, -1)
+        self.notes.update(swapped)  # `self.directory.notes` too: they are one table
+        for path in changed:
+            if path in swapped:
+                continue
+            if path in self.notes:
+                self.directory.remove(path)
+            if path in notes:
+                self.directory.add(notes[path])
             self._persons.add(path)  # its row, if it is (or was) a person note
-        for path in sorted(again):
-            self._share(path)
+        for path in shared:
+            self._share(path, 1)
         self._settle()
+        return shared
 
     def report(self) -> Report:
         if self._warnings is None:
@@ -201,23 +215,24 @@ class Ledger:
 
     # -- shares: a note's part, counted into the running totals --------------------------
 
-    def _share(self, path: str) -> None:
-        old = self.shares.pop(path, None)
-        if old is not None:
-            self._count(old, -1)
+    def _share(self, path: str, sign: int) -> None:
+        """Count the note's share into the totals (or, with a negative sign, take it back)."""
+        part = self._part(path)
+        if part is None:
+            return
+        self._count(part, sign)
+        # An item gone from a placed note is taken out when it is placed again.
+        if sign > 0 and (part.items or path in self.placed):
+            self._unplaced[path] = part.items
+
+    def _part(self, path: str) -> Share | None:
         note = self.notes.get(path)
-        new = None if note is None else share(note, self.directory, self.config, self.today)
-        if new is not None:
-            if self.keep:
-                self.shares[path] = new
-            elif new.items:
-                self._unplaced[path] = new.items
-            self._count(new, 1)
+        return None if note is None else share(note, self.directory, self.config, self.today)
 
     def _count(self, part: Share, sign: int) -> None:
         path = part.note.path
-        for name in part.names if self.keep else ():
-            _tally(self.readers, name, path, sign)
+        for name in part.names if self.keep else ():  # each once: `names` is from a set
+            (put_path if sign > 0 else drop_path)(self.readers, name, path)
         self.interactions += sign * part.interaction
         for key, day in part.touches:
             self._touch(key, day, sign)
@@ -265,13 +280,14 @@ class Ledger:
 
     def _place(self, source: str) -> None:
         """Put the note's items in the report again (they, or what closes them, changed)."""
+        items = self._unplaced.pop(source, None)
+        if items is None and source in self.placed:
+            # Placed before, and only what closes its items (or its person's spelling)
+            # changed: its share is the one counted, made again.
+            part = self._part(source)
+            items = part.items if part is not None else None
         for key, placed in self.placed.pop(source, ()):
             self._put(key, placed, -1)
-        if self.keep:
-            part = self.shares.get(source)
-            items = part.items if part is not None else None
-        else:
-            items = self._unplaced.pop(source, None)
         if not items:
             return
         today, horizon = self.today, self.config.horizon_days
@@ -287,17 +303,8 @@ class Ledger:
         for key, item in items.items():
             person = self.others.get(key, item.person)
             extra = [on for seen, on in closings if not seen or key in seen]
-            if not extra and person is item.person:
-                built = item.built
-                if built is None:
-                    made = followup(item, person, [], today, horizon)
-                    built = (order(made, today), made)
-                    if self.keep:
-                        item.built = built
-                place, made = built
-            else:
-                made = followup(item, person, extra, today, horizon)
-                place = order(made, today)
+            made = followup(item, person, extra, today, horizon)
+            place = order(made, today)
             ons = [*extra, made.closed_on] if made.status == "closed" else extra
             touched = tuple(on for on in ons if on is not None and on <= today)
             mine[key] = (place, made, touched)

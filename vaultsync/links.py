@@ -149,7 +149,7 @@ def _key(path: str) -> str:
 Paths = dict[str, "str | list[str]"]
 
 
-def _put(table: Paths, name: str, path: str) -> None:
+def put_path(table: Paths, name: str, path: str) -> None:
     found = table.get(name)
     if found is None:
         table[name] = path
@@ -159,7 +159,18 @@ def _put(table: Paths, name: str, path: str) -> None:
         found.append(path)
 
 
-def _paths(table: Paths, name: str) -> list[str]:
+def drop_path(table: Paths, name: str, path: str) -> None:
+    """Undo `put_path(table, name, path)`."""
+    found = table.get(name)
+    if found == path:
+        del table[name]
+    elif isinstance(found, list) and path in found:
+        found.remove(path)
+        if len(found) == 1:
+            table[name] = found[0]
+
+
+def paths_of(table: Paths, name: str) -> list[str]:
     found = table.get(name)
     return [] if found is None else [found] if isinstance(found, str) else found
 
@@ -176,24 +187,16 @@ class LinkIndex:
 
     def add(self, path: str, aliases: Iterable[str] = ()) -> None:
         self._resolved.clear()
-        _put(self._stems, _key(path).rsplit("/", 1)[-1], path)
+        put_path(self._stems, _key(path).rsplit("/", 1)[-1], path)
         for alias in aliases:
-            _put(self._aliases, fold(alias.strip()), path)
+            put_path(self._aliases, fold(alias.strip()), path)
 
     def remove(self, path: str, aliases: Iterable[str] = ()) -> None:
         """Undo `add(path, aliases)`."""
         self._resolved.clear()
-        for table, name in (
-            (self._stems, _key(path).rsplit("/", 1)[-1]),
-            *((self._aliases, fold(alias.strip())) for alias in aliases),
-        ):
-            paths = table.get(name)
-            if paths == path:
-                del table[name]
-            elif isinstance(paths, list) and path in paths:
-                paths.remove(path)
-                if len(paths) == 1:
-                    table[name] = paths[0]
+        drop_path(self._stems, _key(path).rsplit("/", 1)[-1], path)
+        for alias in aliases:
+            drop_path(self._aliases, fold(alias.strip()), path)
 
     def resolve(self, target: str) -> tuple[str | None, list[str]]:
         """The note for `target` and the other candidates it was chosen over (for a warning)."""
@@ -207,14 +210,14 @@ class LinkIndex:
         if not key:
             return None, []
         if "/" in key:
-            named = _paths(self._stems, key.rsplit("/", 1)[-1])
+            named = paths_of(self._stems, key.rsplit("/", 1)[-1])
             exact = [p for p in named if _key(p) == key]
             if exact:  # `A.md` and `a.md` (a case-sensitive disk): the last in path order
                 return max(exact), []
             suffix = "/" + key
             candidates = [p for p in named if _key(p).endswith(suffix)]
         else:
-            candidates = _paths(self._stems, key) or _paths(self._aliases, key)
+            candidates = paths_of(self._stems, key) or paths_of(self._aliases, key)
         if not candidates:
             return None, []
         if len(candidates) == 1:

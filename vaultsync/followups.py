@@ -120,7 +120,7 @@ class Share:
     touches: tuple[tuple[str, dt.date], ...]  # person key, in touch on
     # `reports_on`: (the note reported on, the participants (none: everyone), the date).
     closes: tuple[tuple[str, frozenset[str], dt.date | None], ...]
-    edges: tuple[tuple[Person, Person], ...]  # introducer, introduced
+    edges: tuple[tuple[str, str], ...]  # introducer, introduced, by key
     warnings: tuple[ScanWarning, ...]  # the note's own, and those of reading its links
     names: tuple[str, ...]  # every name its links were looked up by
     others: Mapping[str, Person]  # the people it names who have no person note, by key
@@ -250,7 +250,7 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
             else:
                 closes.append((path, participants, note.date))
 
-    edges: list[tuple[Person, Person]] = []
+    edges: list[tuple[str, str]] = []
     if "introduced_by" in note.links:
         introduced = (
             [directory.people[note.path]]
@@ -258,7 +258,7 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
             else people("participants")
         )
         for introducer in people("introduced_by"):
-            edges += ((introducer, p) for p in introduced if p.key != introducer.key)
+            edges += ((introducer.key, p.key) for p in introduced if p.key != introducer.key)
     items = {key: _item(note, person, it) for key, (person, it) in owed.items()}
     return Share(
         note,

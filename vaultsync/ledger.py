@@ -127,9 +127,7 @@ class Ledger:
         self.others: dict[str, Person] = {}
         self.closings: dict[str, dict[Closing, int]] = {}  # note -> the closings sent to it
         self.owed: dict[str, dict[str, int]] = {}  # person key -> notes with an item for them
-        # (introducer, introduced) as spelled -> notes that say so (not by their keys first:
-        # a dict each for 14,000 pairs would take 4 MB for the one spelling most have);
-        self.edges: dict[tuple[Person, Person], int] = {}
+        self.edges: dict[tuple[str, str], int] = {}  # (introducer, introduced) -> notes
         self.warnings: dict[ScanWarning, int] = {}
         # The report's parts, each kept in its order:
         self.placed: dict[str, tuple[tuple[str, Placed], ...]] = {}  # note -> person key, item
@@ -140,12 +138,14 @@ class Ledger:
         self.closed: _Ordered[FollowUp] = _Ordered()
         self.people: _Ordered[PersonRow] = _Ordered()
         self._warnings: list[ScanWarning] | None = None  # in order; None: to sort again
-        self._introductions: list[tuple[Person, Person]] | None = None
+        self._pairs: list[tuple[str, str]] | None = []  # the edges in order; None: to sort
+        self._introductions: list[tuple[Person, Person]] | None = None  # None: to make again
         # What the next `_settle` redoes: notes whose items, and people whose row, changed;
         # people without a note whose spellings did.
         self._sources: set[str] = set()
         self._persons: set[str] = set(self.directory.people)
         self._spelled: set[str] = set()
+        self._paired: set[tuple[str, str]] = set()  # edges counted up or down
         for path in self.notes:
             self._share(path, 1)
         self._settle()
@@ -179,6 +179,8 @@ class Ledger:
         for path in changed:
             if path in swapped:
                 continue
+            if path in self.directory.people:
+                self._introductions = None  # it may be shown in the graph as it was
             if path in self.notes:
                 self.directory.remove(path)
             if path in notes:
@@ -192,16 +194,11 @@ class Ledger:
     def report(self) -> Report:
         if self._warnings is None:
             self._warnings = merge_warnings(list(self.warnings))
+        if self._pairs is None:
+            self._pairs = sorted(self.edges)
         if self._introductions is None:
-            pairs: dict[tuple[str, str], tuple[Person, Person]] = {}
-            for introducer, person in self.edges:
-                keys = (introducer.key, person.key)
-                if keys not in pairs:  # the first spelling of the same people
-                    pairs[keys] = (
-                        self.others.get(introducer.key, introducer),
-                        self.others.get(person.key, person),
-                    )
-            self._introductions = [pairs[keys] for keys in sorted(pairs)]
+            shown = self._shown
+            self._introductions = [(shown(a), shown(b)) for a, b in self._pairs]
         return Report(
             today=self.today,
             followups=self.open.values(),
@@ -249,7 +246,7 @@ class Ledger:
             _tally(self.owed, key, path, sign)
         for edge in part.edges:
             _add(self.edges, edge, sign)
-            self._introductions = None
+            self._paired.add(edge)
         for warning in part.warnings:
             _add(self.warnings, warning, sign)
             self._warnings = None
@@ -272,11 +269,34 @@ class Ledger:
         if len(self._sources) + len(self._persons) > MANY:
             for part in (self.open, self.closed, self.people):
                 part.unsorted()
+        self._pair()
         for source in self._sources:
             self._place(source)
         for key in self._persons:
             self._row(key)
-        self._sources, self._persons, self._spelled = set(), set(), set()
+        self._sources, self._persons, self._spelled, self._paired = set(), set(), set(), set()
+
+    def _pair(self) -> None:
+        """Patch the introductions where an edge came or went (a note shared out again takes
+        its edges back and counts them anew: most are still there)."""
+        pairs = self._pairs
+        if pairs is None or len(self._paired) > MANY:
+            self._pairs = self._introductions = None
+            return
+        for edge in self._paired:
+            at = bisect_left(pairs, edge)
+            listed = at < len(pairs) and pairs[at] == edge
+            if listed == (edge in self.edges):
+                continue
+            if listed:
+                del pairs[at]
+            else:
+                pairs.insert(at, edge)
+            self._introductions = None
+
+    def _shown(self, key: str) -> Person:
+        """The person as the report shows them: the spelling chosen for one without a note."""
+        return self.others.get(key) or self.directory.people[key]
 
     def _place(self, source: str) -> None:
         """Put the note's items in the report again (they, or what closes them, changed)."""

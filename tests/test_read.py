@@ -8,6 +8,9 @@ import itertools
 import os
 import pickle
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -129,6 +132,65 @@ def test_when_the_second_process_dies_its_half_is_read_by_the_first(
     both, steps = read(big_vault)
     assert by_twos(steps)
     assert both.notes == one.notes
+
+
+# Reads with the second process slowed down, and prints its pid once both are under way.
+SLOW_READ = """
+import multiprocessing, sys, time
+from pathlib import Path
+from vaultsync import scan as scan_module
+read_chunk = scan_module._read_chunk
+def slowly(*args):
+    time.sleep(0.1)
+    return read_chunk(*args)
+scan_module.PART, scan_module._read_chunk = 10, slowly
+def step(done, total):
+    if done == 21:
+        print(*(child.pid for child in multiprocessing.active_children()), flush=True)
+        time.sleep(60)
+try:
+    scan_module.Vault(Path(sys.argv[1])).load(step, use_cache=False)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def gone(pid: int) -> bool:
+    """Whether the process has ended (a zombie has: only its exit status is left)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="two processes read on Linux")
+@pytest.mark.parametrize("how", ["killed", "Ctrl-C"])
+def test_a_scan_stopped_midway_leaves_no_reading_process_behind(
+    big_vault: Path, how: str
+) -> None:
+    """Killed, its second process must not wait forever to send notes nobody reads; stopped by
+    Ctrl-C (which the terminal sends to both), it must not print a traceback of its own."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_READ, str(big_vault)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    child = int(proc.stdout.readline())
+    if how == "killed":
+        proc.kill()
+    else:
+        os.killpg(proc.pid, signal.SIGINT)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while not gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not gone(child):
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the second reading process outlived the first")
+    assert "Traceback" not in proc.stderr.read()
 
 
 def test_a_scan_pauses_the_cycle_collector_and_restarts_it(tmp_path: Path) -> None:

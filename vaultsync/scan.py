@@ -13,6 +13,7 @@ import gc
 import hashlib
 import logging
 import os
+import signal
 import stat
 import sys
 import time
@@ -56,11 +57,20 @@ def _read_chunk(root: Path, config: Config, paths: list[str]) -> list[Note]:
     return [reader.read(root, rel) for rel in paths]
 
 
-def _read_into(send: Connection, root: Path, config: Config, paths: list[str]) -> None:
+def _read_into(
+    send: Connection, receive: Connection, root: Path, config: Config, paths: list[str]
+) -> None:
     """The second process: read `paths` and send the notes back, a part at a time."""
-    with bulk():
-        for start in range(0, len(paths), PART):
-            send.send(_read_chunk(root, config, paths[start : start + PART]))
+    # The reading end, copied by the fork: open here, the pipe would not break when the
+    # first process is killed, and this one would wait forever to send.
+    receive.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the first process: it ends us
+    try:
+        with bulk():
+            for start in range(0, len(paths), PART):
+                send.send(_read_chunk(root, config, paths[start : start + PART]))
+    except OSError:  # the first process is gone (killed): nobody to tell
+        return
     send.close()
 
 
@@ -129,7 +139,9 @@ def _second_process(
     try:
         context = multiprocessing.get_context("fork")
         receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_read_into, args=(send, root, config, paths), daemon=True)
+        child = context.Process(
+            target=_read_into, args=(send, receive, root, config, paths), daemon=True
+        )
         child.start()
     except Exception as exc:  # no processes here (a sandbox)
         log.debug("reading on one process: %s", exc)

@@ -247,6 +247,36 @@ def test_check_exits_1_when_stale_and_0_when_current(tmp_path: Path) -> None:
     assert invoke("scan", str(root), "--today", "2026-11-21", "--check").exit_code == 1
 
 
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_a_reader_that_stops_early_does_not_change_the_exit_code(
+    tmp_path: Path, output: str
+) -> None:
+    """`vaultsync scan --check | head -1`: the pipe closes before the output is printed."""
+    root = make_vault(tmp_path / "vault")
+
+    def check() -> tuple[int, str]:
+        read, write = os.pipe()
+        os.close(read)  # nobody will read: the first write fails
+        args = ["scan", str(root), "--today", TODAY, "--check", "--format", output]
+        try:
+            done = subprocess.run(
+                [str(console_script()), *args],
+                stdout=write,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=GUARD,
+                env=clean_env(),
+                check=False,
+            )
+        finally:
+            os.close(write)
+        return done.returncode, done.stderr
+
+    assert check() == (1, "")  # stale
+    assert cli("scan", str(root), "--today", TODAY).returncode == 0
+    assert check() == (0, "")  # up to date
+
+
 # --- JSON -----------------------------------------------------------------------------------
 
 

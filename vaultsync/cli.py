@@ -142,12 +142,19 @@ def scan(
         )
     except VaultsyncError as exc:
         raise _fail(exc) from None
-    if output_format is Format.json:
-        from .render import report_json
+    try:
+        if output_format is Format.json:
+            from .render import report_json
 
-        typer.echo(json.dumps(report_json(result.report), ensure_ascii=False, indent=2))
-    else:
-        _summary(result, vault, dry_run=dry_run, check=check)
+            typer.echo(json.dumps(report_json(result.report), ensure_ascii=False, indent=2))
+        else:
+            _summary(result, vault, dry_run=dry_run, check=check)
+    except BrokenPipeError:
+        # The reader stopped early (`vaultsync scan --check | head -1`): the rest is not
+        # wanted, and the exit code must still say what the scan found, not 1 for "stale".
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # or Python's last flush would fail again
+        os.close(devnull)
     if check and result.changed:
         raise typer.Exit(1)
 

@@ -124,6 +124,11 @@ def test_markdown_link_text_with_escaped_brackets() -> None:
         ('""', []),
         ("[[Bob]]", [Link("Bob")]),
         ("[[Bob]], [[Carol|C]]", [Link("Bob"), Link("Carol")]),
+        # What Obsidian leaves when `[[` is typed in a property and nothing chosen: no one.
+        ("[[]]", []),
+        ("[[ ]]", []),
+        ("[[|shown]]", []),
+        ("[[#Contact]]", []),
     ],
 )
 def test_parse_reference(text: str, expected: list[Link]) -> None:

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-WIKILINK = re.compile(r"!?\[\[([^\[\]\n]+?)\]\]")
+# Empty ones too (`[[]]`, left by a `[[` typed and abandoned): they name nothing, not a
+# person called `[[]]`.
+WIKILINK = re.compile(r"!?\[\[([^\[\]\n]*?)\]\]")
 # Linear on hostile text: link text stops at the next `[`, a destination allows one level of
 # balanced parentheses (`Meeting (draft).md`) and no `(` otherwise, so nothing backtracks far.
 MDLINK = re.compile(

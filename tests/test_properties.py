@@ -118,6 +118,9 @@ JAN2 = dt.date(2026, 1, 2)
         "2026-01-02 14:30",
         "2026-01-02T14:30:00",
         "2026-01-02T14:30:00Z",
+        "2026-01-02 14:30:00 +0100",  # front matter as Jekyll and Hugo write it
+        "2026-01-02 14:30 +01:00",
+        "2026-01-02 14:30 UTC",
         "[[2026-01-02]]",
         "[[2026-01-02|Friday]]",
         ["2026-01-02"],
@@ -133,6 +136,8 @@ def test_parse_date_accepts(value: object) -> None:
         "2026-01-02",  # a YAML date
         "2026-01-02T14:30:00",  # a YAML timestamp
         "2026-01-02 14:30",  # not a YAML timestamp (no seconds): a string with a time
+        "2026-01-02 14:30:00 +0100",  # nor this (its zone has no colon)
+        "2026-01-02 14:30:00 +01:00",  # a YAML timestamp
         '"2026-01-02"',
         '"[[2026-01-02]]"',
         "[[2026-01-02]]",  # unquoted: YAML makes it a list in a list
@@ -161,6 +166,7 @@ def test_parse_date_invalid_calendar_dates(value: str) -> None:
 @pytest.mark.parametrize(
     "value",
     [None, "", "   ", "tomorrow", "next week", "[[Bob]]", "2026-01-02 and more", "x2026-01-02",
+     "2026-01-02 14:30 lunch", "2026-01-02 14:30 +0100 lunch", "2026-01-02 +0100",
      42, 3.5, True, False, {"date": "2026-01-02"}, [], ["2026-01-02", "2026-01-03", "x"],
      "[[2026-01-02]] [[2026-01-03]]"],
 )

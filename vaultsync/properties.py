@@ -12,7 +12,11 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 _NAME_SEPARATORS = re.compile(r"[\s_-]+")
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9]{1,2}:[0-9]{2}\S*)?")
+# A time may follow, and a zone after a space, as blogs' front matter has it (`14:30:00 +0100`).
+_ISO_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[T ][0-9]{1,2}:[0-9]{2}\S*(?:[ \t]+(?:[A-Z]{1,5}|[+-][0-9]{2}:?[0-9]{2}))?)?"
+)
 _DAILY_LINK = re.compile(
     r"\[\[\s*(?:[^\[\]|#]*/)?([0-9]{4}-[0-9]{2}-[0-9]{2})\s*(?:\|[^\]]*)?\]\]"
 )

@@ -169,6 +169,13 @@ def test_not_a_report_back_task(body: str) -> None:
         "follow-up: [[Bob]]",
         "Close The Loop with [[Bob]]",
         "[[Bob]]: report back",
+        # However the words are joined: a non-breaking space, hyphens, dashes, or nothing.
+        "Report\u00a0back to [[Bob]]",
+        "Report-back to [[Bob]]",
+        "Follow\u2011up with [[Bob]]",
+        "Follow\u2013up with [[Bob]]",
+        "Followup with [[Bob]]",
+        "Close  the\u00a0loop with [[Bob]]",
     ],
 )
 def test_phrases_case_insensitive(text: str) -> None:

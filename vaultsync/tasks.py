@@ -153,19 +153,29 @@ def _spaced(char: str) -> bool:
     return char.isalnum() and ord(char) < 0x0700
 
 
+# Between a phrase's words: spaces of any kind (a non-breaking one from pasted mail too),
+# hyphens and dashes (non-breaking ones too), or none: "report-back to", "followup".
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
+
+
+def _words(phrase: str) -> str:
+    """A phrase as a pattern that its words match however they are joined."""
+    return r"[\s\-\u2010-\u2015]*".join(map(re.escape, _SEPARATORS.split(phrase)))
+
+
 def _whole(phrase: str) -> str:
     """A phrase as whole words, or their plural: "follow upstream" is no follow-up. Where
     words are not spaced apart, any place in the text is a word's edge."""
     before = r"(?<!\w)" if _spaced(phrase[:1]) else ""
     after = r"s?(?!\w)" if _spaced(phrase[-1:]) else ""
-    return before + re.escape(phrase) + after
+    return before + _words(phrase) + after
 
 
 class TaskFinder:
     """Finds the report-back tasks of note bodies, for one list of phrases."""
 
     def __init__(self, phrases: tuple[str, ...]) -> None:
-        words = "|".join(re.escape(p) for p in phrases) or "(?!)"
+        words = "|".join(map(_words, phrases)) or "(?!)"
         self.phrases = re.compile("|".join(map(_whole, phrases)) or "(?!)", re.IGNORECASE)
         # A line that looks like a task and holds a phrase: only such bodies are parsed.
         self.candidate = re.compile(

@@ -71,6 +71,7 @@ _EDITOR_TEMP = re.compile(
 WAKE_SECONDS = 0.25  # how often the loop looks at the stop request and the clock
 MAX_DELAY_SECONDS = 10.0  # a stream of changes that never goes quiet still updates this often
 WALK_SECONDS = 300.0  # how often the vault is walked for changes that sent no event
+LATE_SECONDS = 0.5  # how late an event may come: watchdog holds half of a move this long
 RELOADED = "configuration reloaded, every note read again"
 WARNED = frozenset({"conflict", "not utf-8"})  # notes skipped with a warning by the walk
 
@@ -143,6 +144,7 @@ class Batch:
     output: bool = False
     walked: bool = False  # found by a walk of the vault, not by events
     lost: bool = False  # … and some of it changed without an event
+    unheard: set[str] = field(default_factory=set)  # the notes that did
     warned: bool = False  # what the walk warns of changed (a sync conflict copy came)
 
     def __bool__(self) -> bool:
@@ -286,6 +288,8 @@ class Watcher:
             try:
                 if not batch and self._walk_due():
                     batch = self._walk()
+                    if batch.lost:
+                        batch = self._heard_late(batch)
                 if batch or day != self._day:
                     self.updates += 1
                     self._apply(batch, day)
@@ -299,19 +303,19 @@ class Watcher:
                 self.vault.check_root()
                 log.exception("update failed; still watching")
 
-    def _collect(self) -> Batch:
+    def _collect(self, wake: float = WAKE_SECONDS) -> Batch:
         """The changes of one burst: wait for the first, then until none came for the quiet
-        period (or MAX_DELAY_SECONDS passed); empty after WAKE_SECONDS without any."""
+        period (or MAX_DELAY_SECONDS passed); empty after `wake` seconds without any."""
         batch = Batch()
         start = time.monotonic()
         first = last = 0.0
         while not self.stop_event.is_set():
             now = time.monotonic()
-            if not batch and now - start >= WAKE_SECONDS:
+            if not batch and now - start >= wake:
                 return batch  # even amid a stream of ignored events (`.git`, `.obsidian`)
             if batch and (now - last >= self.quiet_period or now - first >= MAX_DELAY_SECONDS):
                 return batch
-            wait = start + WAKE_SECONDS - now if not batch else last + self.quiet_period - now
+            wait = start + wake - now if not batch else last + self.quiet_period - now
             try:
                 change = self._queue.get(timeout=min(max(wait, 0.001), WAKE_SECONDS))
             except queue.Empty:
@@ -320,6 +324,29 @@ class Watcher:
                 last = time.monotonic()
                 first = first or last
         return batch
+
+    def _heard_late(self, walked: Batch) -> Batch:
+        """The walk's batch with the events that come just after it: what the walk found
+        first is not lost when its events were only late (a busy machine, or watchdog
+        holding half of a move), and the log must not say that they were."""
+        deadline = time.monotonic() + self.quiet_period + 2 * LATE_SECONDS
+        unheard, config, output = set(walked.unheard), walked.config, walked.output
+        while (unheard or config or output) and time.monotonic() < deadline:
+            if self.stop_event.is_set():
+                raise _Stopped
+            late = self._collect(wake=deadline - time.monotonic())
+            unheard = {
+                rel
+                for rel in unheard
+                if rel not in late.notes and not any(a in late.folders for a in _ancestors(rel))
+            }
+            config, output = config and not late.config, output and not late.output
+            walked.notes |= late.notes
+            walked.folders |= late.folders
+            walked.config |= late.config
+            walked.output |= late.output
+        walked.walked = walked.lost = bool(unheard or config or output)
+        return walked
 
     def _add(self, batch: Batch, change: Change) -> bool:
         """Put a change into the batch; False when it does not matter (no wait for it)."""
@@ -472,7 +499,7 @@ class Watcher:
                 (unsure if rel in vault.notes else changed).add(rel)
             elif was != max(st.st_mtime_ns, st.st_ctime_ns):
                 changed.add(rel)
-        batch = Batch(notes=changed | unsure | gone, walked=True)
+        batch = Batch(notes=changed | unsure | gone, walked=True, unheard=changed | gone)
         if warnings != vault.discovery_warnings:  # logged as the update reports them
             vault.discovery_warnings, batch.warned = warnings, True
         batch.config = self._settings() != self._settings_seen  # `_reload_config` records it

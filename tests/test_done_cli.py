@@ -106,6 +106,15 @@ def test_source_chooses_among_a_persons_items(vault: Path, source: str) -> None:
     assert (vault / INTRO).read_bytes() == NOTES[INTRO].encode()
 
 
+def test_an_id_with_the_source_of_another_item_records_nothing(vault: Path) -> None:
+    before = snapshot(vault)
+    result = done(vault, INTRO_ID, "--source", LUNCH)
+    assert result.exit_code == 2
+    assert f"no open follow-up matches {INTRO_ID!r} from {LUNCH}" in result.output
+    assert snapshot(vault) == before
+    assert done(vault, INTRO_ID, "--source", INTRO).exit_code == 0
+
+
 def test_source_given_as_a_path_from_the_current_folder(
     vault: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

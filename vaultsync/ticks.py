@@ -293,13 +293,6 @@ def _source_name(wanted: str, root: Path) -> str:
 def matching(items: list[FollowUp], query: str, source: str | None = None) -> list[FollowUp]:
     """The items that `query` (an id, `^id`, or a person's name) and `source` (as
     `_source_name` gives it) name."""
-    wanted = query.strip().lstrip("^")
-    by_id = [f for f in items if f.id == wanted]
-    if by_id:
-        return by_id
-    name = fold(_strip_link(query))
-    if not name:
-        return []  # an empty name (a script's unset variable) must match nothing
 
     def names(p: Person) -> tuple[str, ...]:
         return (fold(p.name), fold(p.display)) + ((fold(p.note[:-3]),) if p.note else ())
@@ -308,7 +301,14 @@ def matching(items: list[FollowUp], query: str, source: str | None = None) -> li
         stem = (f.source or "")[:-3]
         return f.source is not None and source in (fold(stem), fold(stem.rsplit("/", 1)[-1]))
 
-    found = [f for f in items if name in names(f.person)]
+    wanted = query.strip().lstrip("^")
+    found = [f for f in items if f.id == wanted]
+    if not found:
+        name = fold(_strip_link(query))
+        if not name:
+            return []  # an empty name (a script's unset variable) must match nothing
+        found = [f for f in items if name in names(f.person)]
+    # An id with another note's name beside it is a mistake, not an answer to carry out.
     return found if source is None else [f for f in found if from_source(f)]
 
 

@@ -300,7 +300,13 @@ LAST_CONTACT_SHAPES = [
     ),
     (
         '---\nlast_interaction: [2026-10-01, "[[2026-11-01]]"]   # coffee, call\n---\n',
-        '---\nlast_interaction: [2026-10-01, "[[2026-11-01]]", 2026-11-27]   # coffee, call\n---\n',
+        '---\nlast_interaction: [2026-10-01, "[[2026-11-01]]", "[[2026-11-27]]"]   # coffee, call\n'
+        "---\n",
+    ),
+    (  # a log of daily notes: one more, as the last was written
+        '---\nlast_contact:\n  - "[[2026-09-01]]"\n  - "[[Daily/2026-10-01|Oct 1]]"\n---\n',
+        '---\nlast_contact:\n  - "[[2026-09-01]]"\n  - "[[Daily/2026-10-01|Oct 1]]"\n'
+        '  - "[[2026-11-27]]"\n---\n',
     ),
     (
         '---\n{"last_contact": ["2020-01-02"]}\n---\n',

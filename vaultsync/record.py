@@ -394,8 +394,9 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
         start, end = value.start_mark.index, value.end_mark.index
         if start < key_node.end_mark.index:
             raise RecordError(f"`{key}` is a YAML alias (`*name`); write its value out")
-        if isinstance(value, ScalarNode) and value.value.lstrip().startswith("[["):
-            day = f'"[[{day}]]"'  # a link to a daily note stays one
+        last = value.value[-1] if isinstance(value, SequenceNode) and value.value else value
+        if isinstance(last, ScalarNode) and last.value.lstrip().startswith("[["):
+            day = f'"[[{day}]]"'  # a link to a daily note stays one, a log of them gets one
         elif node.flow_style:
             day = f'"{day}"'  # front matter written as JSON stays JSON
         if isinstance(value, SequenceNode) and not _bare_link(value):

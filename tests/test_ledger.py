@@ -93,6 +93,25 @@ def test_the_ledger_reports_what_a_full_computation_does(
         assert ledger.report() == compute(notes.values(), CONFIG, day)
 
 
+@settings(max_examples=100, deadline=None)
+@given(batches=st.lists(STEPS, min_size=1, max_size=4))
+def test_a_batch_of_changes_at_once_reports_what_a_full_computation_does(
+    batches: list[list[tuple[str, int | None]]],
+) -> None:
+    """As the watcher updates: several notes changed, each share taken back before any of
+    the changes is made in the directory."""
+    notes = sample_notes()
+    ledger = Ledger(notes.values(), CONFIG, DAY)
+    for batch in batches:
+        for path, text in batch:
+            if text is None:
+                notes.pop(path, None)
+            else:
+                notes[path] = READER.parse(path, TEXTS[text])
+        ledger.update(notes, DAY, [path for path, _ in batch])
+        assert ledger.report() == compute(notes.values(), CONFIG, DAY)
+
+
 def test_an_edit_shares_out_only_what_it_touches() -> None:
     """An edit that changes no name or person re-reads one note's share, not the vault's."""
     notes = sample_notes()

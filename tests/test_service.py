@@ -65,6 +65,33 @@ def test_install_never_overwrites_silently(vault: Path, tmp_path: Path) -> None:
     assert svc.path.read_text("utf-8") == svc.text
 
 
+@pytest.mark.parametrize("platform", ["linux", "macos"])
+def test_two_vaults_of_one_folder_name_get_a_service_each(tmp_path: Path, platform: str) -> None:
+    """`~/Work/Notes` and `~/Personal/Notes`: the second must not take the first's place."""
+    home = tmp_path / "home"
+    work, personal = tmp_path / "Work" / "Notes", tmp_path / 'Per"so%nal $x' / "Notes"
+    for folder in (work, personal):
+        folder.mkdir(parents=True)
+    first = service_for(work, platform=platform, executable=EXE, home=home)
+    assert install_service(first) == "created"
+    second = service_for(personal, platform=platform, executable=EXE, home=home)
+    assert second.path != first.path and "notes-" in second.path.name
+    assert install_service(second) == "created"
+    # Each keeps its own name when installed again.
+    assert service_for(work, platform=platform, executable=EXE, home=home) == first
+    assert service_for(personal, platform=platform, executable=EXE, home=home) == second
+    assert install_service(first) == install_service(second) == "unchanged"
+
+
+def test_a_definition_edited_by_hand_keeps_its_name(vault: Path, tmp_path: Path) -> None:
+    svc = service_for(vault, platform="linux", executable=EXE, home=tmp_path)
+    svc.path.parent.mkdir(parents=True)
+    svc.path.write_text("[Service]\nExecStart=/usr/bin/true\n", "utf-8")
+    assert service_for(vault, platform="linux", executable=EXE, home=tmp_path) == svc
+    with pytest.raises(RefusedWrite, match="--force"):
+        install_service(svc)
+
+
 def test_slugs() -> None:
     assert slug(Path("/x/Work Notes")) == "work-notes"
     assert slug(Path("/x/Café Ñotes")) == "cafe-notes"

@@ -1,8 +1,9 @@
 """`vaultsync service`: run `vaultsync watch` in the background, as a systemd user unit on Linux
 or a launchd agent on macOS, for one vault.
 
-Everything here is pure but `find_executable` and `install_service`; the home folder and the
-executable are parameters, so that tests write into a temporary home.
+Everything here is pure but `find_executable`, `install_service` and the look at a definition
+already installed under the name a vault would take; the home folder and the executable are
+parameters, so that tests write into a temporary home.
 """
 
 from __future__ import annotations
@@ -28,12 +29,37 @@ class Service:
     commands: tuple[str, ...]  # enable and start it, check it, read its log
 
 
-def slug(vault: Path) -> str:
-    """A name for the service from the vault folder's name: `Work Notes` gives `work-notes`."""
+def slug(vault: Path, *, unique: bool = False) -> str:
+    """A name for the service from the vault folder's name: `Work Notes` gives `work-notes`;
+    `unique`, with a digest of the vault's path, when another vault of that name has one."""
     ascii_name = unicodedata.normalize("NFKD", vault.name).encode("ascii", "ignore").decode()
     name = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-")
     digest = hashlib.sha1(str(vault).encode("utf-8", "surrogateescape")).hexdigest()
-    return name or "vault-" + digest[:8]
+    if not name:
+        return "vault-" + digest[:8]
+    return f"{name}-{digest[:8]}" if unique else name
+
+
+def watched_by(definition: Path) -> str | None:
+    """The vault a service definition runs `vaultsync watch` for, as `vaultsync service` writes
+    it; None when there is none, or it says something else."""
+    try:
+        data = definition.read_bytes()
+    except OSError:
+        return None
+    if definition.suffix == ".plist":
+        try:
+            args = plistlib.loads(data).get("ProgramArguments", [])
+        except Exception:  # not a plist: edited by hand
+            return None
+        found = args.index("watch") if "watch" in args[:-1] else None
+        return None if found is None else str(args[found + 1])
+    line = re.search(rb'^ExecStart=.*?"watch" "((?:[^"\\]|\\.)*)"', data, re.MULTILINE)
+    if line is None:
+        return None
+    quoted = line.group(1).decode("utf-8", "surrogateescape")
+    unquoted = re.sub(r"\\(.)", r"\1", quoted)  # undo `_systemd_quote`
+    return unquoted.replace("%%", "%").replace("$$", "$")
 
 
 def find_executable() -> str:
@@ -113,7 +139,15 @@ def service_for(
     platform = platform or default_platform()
     executable = executable or find_executable()
     home = home if home is not None else Path.home()
-    name = slug(vault)
+    plain = _service(vault, slug(vault), platform, executable, home)
+    other = watched_by(plain.path)
+    if other is None or other == str(vault):
+        return plain
+    # Another vault of the same folder name (`~/Work/Notes`, `~/Personal/Notes`) has it.
+    return _service(vault, slug(vault, unique=True), platform, executable, home)
+
+
+def _service(vault: Path, name: str, platform: str, executable: str, home: Path) -> Service:
     if platform == "linux":
         unit = f"vaultsync-{name}.service"
         return Service(
@@ -154,8 +188,8 @@ def install_service(service: Service, *, force: bool = False) -> str:
         return "unchanged"
     if existing is not None and not force:
         raise RefusedWrite(
-            f"{service.path} exists with other content (another vault of the same name, or "
-            "edited by hand); compare it with `vaultsync service`, then use --force to replace it"
+            f"{service.path} exists with other content (edited by hand?); compare it with "
+            "`vaultsync service`, then use --force to replace it"
         )
     service.path.parent.mkdir(parents=True, exist_ok=True)
     service.path.write_text(service.text, "utf-8")

@@ -310,6 +310,18 @@ def test_render_block_hostile_names_example() -> None:
     assert all(unescaped_pipes(row) == 5 for row in rows)
 
 
+@pytest.mark.parametrize(
+    ("horizon", "title"),
+    [(7, "## Due this week"), (30, "## Due within 30 days"), (1, "## Due within 1 day")],
+)
+def test_the_due_section_says_how_far_it_looks(horizon: int, title: str) -> None:
+    bob = Person("People/Bob.md", "Bob", "People/Bob.md", "Bob")
+    follow = FollowUp("vs1", "report-back", bob, "Meetings/Lunch.md", ["advice"], TODAY, "due")
+    report = Report(TODAY, [follow], [], [], [], 1, [])
+    lines = render_block(report, horizon_days=horizon).decode().split("\n")
+    assert [line for line in lines if line.startswith("## ")] == [title]
+
+
 def test_task_line_offers_mailto_only_for_an_email() -> None:
     with_mail = Person("People/Bob.md", "Bob", "People/Bob.md", "Bob", email="bob@example.com")
     without = Person("People/Eve.md", "Eve", "People/Eve.md", "Eve", email="not an email")

@@ -232,6 +232,7 @@ def render_lines(
     record_ticks: bool = True,
     orphans: Sequence[str] = (),
     kept: Kept | None = None,
+    horizon_days: int = 7,
 ) -> list[bytes]:
     """The generated block's lines in UTF-8, markers included, without line ends.
 
@@ -239,7 +240,7 @@ def render_lines(
     not recorded yet must survive the rewrite, or the user's answer would be lost. For the
     same reason `orphans`, ticked lines whose item is gone, are kept as they were written.
     `kept`: the lines of the last render, for the objects that come back; without it, the
-    lines are not kept.
+    lines are not kept. `horizon_days` names the section of items due soon.
     """
     kept = kept or _Unkept()
     how = (
@@ -271,6 +272,8 @@ def render_lines(
         for _, line, section in entries:
             grouped[section].append(line)
     for key, title in SECTIONS:
+        if key == "due" and horizon_days != 7:  # "this week" only when it is one
+            title = f"Due within {horizon_days} day{'s' * (horizon_days != 1)}"
         if grouped[key]:
             out += [b"", _utf8(f"## {title}"), *grouped[key]]
     if orphans:

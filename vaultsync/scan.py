@@ -464,6 +464,7 @@ class Vault:
                     record_ticks=self.config.record_ticks,
                     orphans=outcome.orphans,
                     kept=self._kept,
+                    horizon_days=self.config.horizon_days,
                 )
             data = splice(existing, lines, self.config.output)
             del lines

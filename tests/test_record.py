@@ -362,6 +362,16 @@ def test_a_last_contact_that_is_an_alias_bomb_of_days_is_judged_at_once() -> Non
         set_last_contact(text, DAY, LAST_CONTACT_NAMES)
 
 
+def test_a_last_contact_shared_by_an_anchor_is_left_alone_with_a_reason() -> None:
+    """Setting it would change `created` too, or (the anchor dropped) break the YAML."""
+    text = "---\nlast_contact: &seen 2026-10-01\ncreated: *seen\n---\n"
+    with pytest.raises(RecordError, match="anchor"):
+        set_last_contact(text, DAY, LAST_CONTACT_NAMES)
+    alone = "---\nlast_contact: &seen 2026-10-01\n---\n"  # nothing uses it: it may go
+    after = set_last_contact(alone, DAY, LAST_CONTACT_NAMES)
+    assert after == "---\nlast_contact: 2026-11-27\n---\n"
+
+
 def test_a_later_day_in_a_list_of_last_contacts_stays() -> None:
     text = "---\nlast_contact: [2026-12-20, 2025-01-02]\n---\n"
     assert set_last_contact(text, DAY, LAST_CONTACT_NAMES) == text

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -394,6 +395,12 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
         start, end = value.start_mark.index, value.end_mark.index
         if start < key_node.end_mark.index:
             raise RecordError(f"`{key}` is a YAML alias (`*name`); write its value out")
+        anchor = re.match(r"&([^\s,\[\]{}]+)", y[start:end])
+        if anchor and re.search(rf"\*{re.escape(anchor.group(1))}(?![^\s,\[\]{{}}])", y):
+            raise RecordError(
+                f"`{key}` is shared with other properties by a YAML anchor "
+                f"(`&{anchor.group(1)}`); write their values out"
+            )
         last = value.value[-1] if isinstance(value, SequenceNode) and value.value else value
         if isinstance(last, ScalarNode) and last.value.lstrip().startswith("[["):
             day = f'"[[{day}]]"'  # a link to a daily note stays one, a log of them gets one

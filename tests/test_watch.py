@@ -586,6 +586,23 @@ def test_an_output_the_walk_finds_broken_is_refused_once(
     assert index(vault) == "My own list, no markers.\n"
 
 
+def test_an_output_put_back_as_it_was_after_a_refusal_is_brought_up_to_date(
+    vault: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its markers broken, a new note could not be listed; the markers mended by putting the
+    file back as it was, the note must be listed, not the file taken for already current."""
+    caplog.set_level(logging.INFO, logger="vaultsync")
+    with watching(vault):
+        written = index(vault)
+        in_place(vault / OUTPUT, written.replace(BEGIN, "%% vaultsync:begn %%"))
+        assert wait_until(lambda: "must hold exactly one" in caplog.text)
+        in_place(vault / "Meetings" / "2026-11-20 Intro to Zed.md", meeting())
+        assert wait_until(lambda: caplog.text.count("must hold exactly one") == 2)
+        in_place(vault / OUTPUT, written)
+        assert settles(vault)
+    assert "Zed Newman" in index(vault)
+
+
 def test_a_new_output_refused_is_said_once(
     vault: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -215,6 +215,7 @@ class Watcher:
         # What the walk compares the files that are not notes with: the output's digest as
         # last written or walked past (None: missing), and the settings' (see `_settings`).
         self._output_seen: str | None = None
+        self._refused = False  # the last write was refused (the output's markers broken)
         self._settings_seen = ""
         self._day: dt.date | None = None
         self._walked_at = 0.0  # when the vault was last walked (monotonic)
@@ -361,12 +362,19 @@ class Watcher:
             batch.config = True
         elif kind == "output":
             self._output_seen = self._output_digest()  # heard: the walk need not find it
-            if self._output_seen is not None and self._output_seen == self._written:
+            if self._as_written():
                 return False  # our own write (or a touch that changed nothing)
             batch.output = True
         elif self.vault.layout.skip_reason(change.rel) in WARNED:
             self._walk_now.set()
         return kind != "ignore"
+
+    def _as_written(self) -> bool:
+        """Whether the output holds what we last wrote, and nothing was refused since: then
+        there is nothing to do. Put back as it was after a refusal (its markers broken and
+        mended), it is written again: notes may have changed meanwhile."""
+        same = self._output_seen is not None and self._output_seen == self._written
+        return same and not self._refused
 
     def _output_digest(self) -> str | None:
         found = self._output()
@@ -506,7 +514,7 @@ class Watcher:
         seen = self._output_digest()
         if seen != self._output_seen:  # a write refused is not tried again on every walk
             self._output_seen = seen
-            batch.output = seen != self._written
+            batch.output = not self._as_written()
         batch.lost = bool(changed or gone or batch.config or batch.output)
         return batch
 
@@ -568,8 +576,10 @@ class Watcher:
             result = self.vault.write(day)
         except VaultsyncError:
             self._output_seen = self._output_digest()  # refused as it is: said once, not per walk
+            self._refused = True
             raise
         self._written = self._output_seen = digest(result.data)
+        self._refused = False
         self.writes += int(result.changed)
         if result.recorded:  # boxes the user ticked in the output, now written into notes
             what += f"; ticks recorded in {_some(result.recorded)}"

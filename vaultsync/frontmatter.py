@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -83,6 +84,11 @@ def _scalar(double: str | None, single: str | None, plain: str | None) -> Any:
         return single
     if plain is None:
         return None  # nothing written: null
+    return _plain(plain) if len(plain) <= SHORT else _typed(plain)
+
+
+def _typed(plain: str) -> Any:
+    """The value of a plain scalar (text, null, a bool, an int, a date), or NOT_SIMPLE."""
     tag = _resolve(yaml.ScalarNode, plain, (True, False))
     if tag == _STR:
         return plain
@@ -98,6 +104,13 @@ def _scalar(double: str | None, single: str | None, plain: str | None) -> Any:
         except ValueError:
             return plain  # as `Loader` does: a bad date stays text
     return NOT_SIMPLE  # numbers, times, merge keys: left to libyaml
+
+
+# Typing a plain scalar by YAML's resolver took half of reading the front matter, and a vault
+# writes the same few short values (`meeting`, `person`, the days) in note after note. The
+# values are never changed once read, so one can stand for every equal one.
+SHORT = 100
+_plain = lru_cache(maxsize=4096)(_typed)
 
 
 def simple(text: str) -> Any:

@@ -138,6 +138,10 @@ class NoteReader:
         # in note after note (at 50,000 notes, 88,000 links to a few thousand notes).
         self._links: dict[Link, Link] = {}
         self._kinds: dict[frozenset[str], frozenset[str]] = {}
+        # And each value naming people, or kinds, read once: the same texts come again and
+        # again (`"[[Ada Okafor]]"`, `person`), and parsing them took a third of reading.
+        self._references: dict[tuple[str, str], tuple[Link, ...]] = {}
+        self._kind_words: dict[str, frozenset[str]] = {}
         self._seen: dict[Any, Any] = {}  # see `Note.shared`
 
     def read(self, root: Path, rel: str) -> Note:
@@ -296,8 +300,7 @@ class NoteReader:
                                 note, role, f"`{name}`: '{bad}' after {text} is neither a day "
                                 "(YYYY-MM-DD) nor won't; read as reported back, with no day",
                             )
-                    found_here = parse_reference(text, note.folder)
-                    links = [self._links.setdefault(lk, lk) for lk in found_here]
+                    links = self._links_of(text, note.folder)
                     for link in links if role == "reported_back_to" else ():
                         known = note.reported_back_dates.get(link)
                         if not dated:  # reported back (on `reported_back`'s day): not "won't"
@@ -309,7 +312,7 @@ class NoteReader:
                             note.reported_back_dates[link] = (
                                 on if known is None else known if on is None else max(known, on)
                             )
-                    found += tuple(links)
+                    found += links
                 if found:
                     note.links[role] = found
                 continue
@@ -347,15 +350,8 @@ class NoteReader:
         elif role == "aliases":
             note.aliases = tuple(strings(value))
         elif role in ("type", "tags", "categories"):
-            words: set[str] = set()
-            for text in strings(value):
-                linked = links_in(text)
-                if linked:
-                    words.update(link.target.rsplit("/", 1)[-1].lower() for link in linked)
-                else:
-                    words |= keywords(text)
-            if words & PERSON_WORDS:
-                kinds = frozenset(words & PERSON_WORDS)
+            kinds = frozenset().union(*map(self._person_words, strings(value)))
+            if kinds:
                 note.keywords[role] = self._kinds.setdefault(kinds, kinds)
         elif role == "cadence":
             if not is_truthy(value):
@@ -372,6 +368,29 @@ class NoteReader:
             self._reported_back(note, name, value)
         elif role == "outcome":
             note.outcome = is_truthy(value)
+
+    def _links_of(self, text: str, folder: str) -> tuple[Link, ...]:
+        """The links a property's text names, each the one kept (see `__init__`)."""
+        links = self._references.get((text, folder))
+        if links is None:
+            found = parse_reference(text, folder)
+            links = self._references[text, folder] = tuple(
+                self._links.setdefault(link, link) for link in found
+            )
+        return links
+
+    def _person_words(self, text: str) -> frozenset[str]:
+        """The words of PERSON_WORDS a `type`, `tags` or `categories` text holds: its links'
+        note names, or else its keywords."""
+        found = self._kind_words.get(text)
+        if found is None:
+            linked = links_in(text)
+            if linked:
+                words = {link.target.rsplit("/", 1)[-1].lower() for link in linked}
+            else:
+                words = keywords(text)
+            found = self._kind_words[text] = frozenset(words & PERSON_WORDS)
+        return found
 
     def _pairs(self, note: Note, role: str, name: str, value: Any) -> None:
         """Warn of `name: value` pairs among links (`- Sam: 2026-11-24`), which name nobody."""

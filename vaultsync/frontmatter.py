@@ -135,7 +135,8 @@ def simple(text: str) -> Any:
         entry = _ENTRY.fullmatch(line)
         if entry is None or (line.startswith("...") and line[3:4] in ("", " ")):
             return NOT_SIMPLE  # `...` ends the YAML document: what follows is an error
-        if line.index(":", max(entry.end(1), entry.end(2), entry.end(3))) > MAX_KEY:
+        long = len(line) > MAX_KEY  # else its name is short enough, without looking
+        if long and line.index(":", max(entry.end(1), entry.end(2), entry.end(3))) > MAX_KEY:
             return NOT_SIMPLE  # YAML refuses a name this long
         name = _scalar(*entry.group(1, 2, 3))
         if not isinstance(name, str):

@@ -441,10 +441,13 @@ def _generated(text: str) -> tuple[int, int] | None:
     return begins[0], ends[-1]
 
 
+_READ_ONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
 def _read_bytes(path: str) -> bytes:
     """The file's bytes, up to one past MAX_NOTE_BYTES. Bare system calls: a file object
     and its buffer cost more than the reading (6 of the 10 µs a note took)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, _READ_ONLY)
     try:
         # Sized by the file: `read(MAX_NOTE_BYTES + 1)` would allocate 64 MiB per note.
         size = min(os.fstat(fd).st_size, MAX_NOTE_BYTES)

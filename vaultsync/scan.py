@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
     from .ledger import Ledger
+    from .notes import NoteReader
     from .render import Kept
 
 # Reading, computing and rendering are imported where they are used: a scan that finds
@@ -50,11 +51,8 @@ WRITE_ATTEMPTS = 3  # times the output is computed again because it changed whil
 UNSURE = -1  # a time stamp that cannot vouch for the note as read (see `stamp`)
 
 
-def _read_chunk(root: Path, config: Config, paths: list[str]) -> list[Note]:
+def _read_chunk(reader: NoteReader, root: Path, paths: list[str]) -> list[Note]:
     """Read notes in the second process (notes are data: they travel back as they are)."""
-    from .notes import NoteReader
-
-    reader = NoteReader(config)
     return [reader.read(root, rel) for rel in paths]
 
 
@@ -62,14 +60,19 @@ def _read_into(
     send: Connection, receive: Connection, root: Path, config: Config, paths: list[str]
 ) -> None:
     """The second process: read `paths` and send the notes back, a part at a time."""
+    from .notes import NoteReader
+
     # The reading end, copied by the fork: open here, the pipe would not break when the
     # first process is killed, and this one would wait forever to send.
     receive.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the first process: it ends us
+    # One reader for every part: it keeps what notes repeat, which a reader for each part
+    # would parse again, every 500 notes.
+    reader = NoteReader(config)
     try:
         with bulk():
             for start in range(0, len(paths), PART):
-                send.send(_read_chunk(root, config, paths[start : start + PART]))
+                send.send(_read_chunk(reader, root, paths[start : start + PART]))
     except OSError:  # the first process is gone (killed): nobody to tell
         return
     send.close()

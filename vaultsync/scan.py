@@ -34,6 +34,7 @@ from .vault import Layout, discover, inside, require_folder
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
+    from multiprocessing.sharedctypes import Synchronized
 
     from .ledger import Ledger
     from .notes import NoteReader
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("vaultsync")
 Progress = Callable[[int, int], None]  # (notes read, notes found)
 PARALLEL_FROM = 2000  # notes to read: fewer are read faster than a second process starts
-PART = 500  # notes the second process sends back at once
+PART = 200  # notes a process takes at once; the second sends back each part's notes at once
 LOOK_EVERY = 16  # notes read between looks for the notes it sent
 WRITE_ATTEMPTS = 3  # times the output is computed again because it changed while we wrote
 UNSURE = -1  # a time stamp that cannot vouch for the note as read (see `stamp`)
@@ -56,10 +57,24 @@ def _read_chunk(reader: NoteReader, root: Path, paths: list[str]) -> list[Note]:
     return [reader.read(root, rel) for rel in paths]
 
 
+def _claim(claimed: Synchronized[int], parts: int) -> int | None:
+    """The next part for this process to read, taken from those both read; None when every
+    part is taken."""
+    with claimed.get_lock():
+        index = claimed.value
+        claimed.value = index + 1
+    return index if index < parts else None
+
+
 def _read_into(
-    send: Connection, receive: Connection, root: Path, config: Config, paths: list[str]
+    send: Connection,
+    receive: Connection,
+    root: Path,
+    config: Config,
+    parts: list[list[str]],
+    claimed: Synchronized[int],
 ) -> None:
-    """The second process: read `paths` and send the notes back, a part at a time."""
+    """The second process: read parts while some are left, sending back each one's notes."""
     from .notes import NoteReader
 
     # The reading end, copied by the fork: open here, the pipe would not break when the
@@ -67,12 +82,12 @@ def _read_into(
     receive.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the first process: it ends us
     # One reader for every part: it keeps what notes repeat, which a reader for each part
-    # would parse again, every 500 notes.
+    # would parse again.
     reader = NoteReader(config)
     try:
         with bulk():
-            for start in range(0, len(paths), PART):
-                send.send(_read_chunk(reader, root, paths[start : start + PART]))
+            while (index := _claim(claimed, len(parts))) is not None:
+                send.send((index, _read_chunk(reader, root, parts[index])))
     except OSError:  # the first process is gone (killed): nobody to tell
         return
     send.close()
@@ -86,55 +101,64 @@ def _read_notes(
     from .notes import NoteReader
 
     reader = NoteReader(config)
-    # Every other note each, not a half each: a vault's folders differ in how long their
-    # notes take to read (daily notes against meetings with properties).
-    mine, other = paths[0::2], paths[1::2]
-    started = _second_process(root, config, other) if len(paths) >= PARALLEL_FROM else None
+    # Both processes take the next part left until none is: each reads as much as it can
+    # meanwhile, so neither waits for the other at the end. Halves fixed up front did not
+    # come out even: the second process also pickles its notes, and either may be slowed
+    # by other programs on the machine.
+    parts = [paths[start : start + PART] for start in range(0, len(paths), PART)]
+    started = _second_process(root, config, parts) if len(paths) >= PARALLEL_FROM else None
     if started is None:
         out = []
         for count, rel in enumerate(paths, 1):
             out.append(reader.read(root, rel))
             step(count)
         return out
-    child, receive = started
-    ours: list[Note] = []
-    theirs: list[Note] = []
+    child, receive, claimed = started
+    read: list[list[Note] | None] = [None] * len(parts)
 
     def take(wait: bool) -> bool:
-        """Take the notes it has sent (all of them, if `wait`); False if it died."""
+        """Take the parts it has sent (all it took, if `wait`); False if it died."""
         try:
-            while len(theirs) < len(other) and (wait or receive.poll()):
-                theirs.extend(receive.recv())
+            while receive.poll() or (wait and None in read):
+                index, notes = receive.recv()
+                read[index] = notes
         except (EOFError, OSError) as exc:  # out of memory, killed
             log.debug("the second reading process failed: %s", exc)
             return False
         return True
 
     try:
-        alive = True
-        for count, rel in enumerate(mine, 1):
-            ours.append(reader.read(root, rel))
-            step(count * 2 - 1)  # the other process reads as fast: count its half too
-            # It stops while the pipe is full; but each look is a system call (25,000 of
-            # them at 50,000 notes): every few notes is soon enough.
-            if count % LOOK_EVERY == 0:
-                alive = alive and take(wait=False)
-        if not (alive and take(wait=True)):
-            theirs = [reader.read(root, rel) for rel in other]
+        alive, count = True, 0
+        while (index := _claim(claimed, len(parts))) is not None:
+            read[index] = notes = []
+            for rel in parts[index]:
+                notes.append(reader.read(root, rel))
+                count += 1
+                # The other process reads about as fast: count its notes too.
+                step(min(count * 2 - 1, len(paths)))
+                # It stops while the pipe is full; but each look is a system call (25,000
+                # of them at 50,000 notes, looking after each note): every few is enough.
+                if count % LOOK_EVERY == 0:
+                    alive = alive and take(wait=False)
+        if not (alive and take(wait=True)):  # the parts it took and did not send
+            for index, part in enumerate(parts):
+                if read[index] is None:
+                    read[index] = [reader.read(root, rel) for rel in part]
     finally:  # also when stopped (Ctrl-C, the watcher told to stop): it is not waited for
         receive.close()
         child.terminate()
         child.join()
         RECEIVED.clear()
-    return ours + theirs
+    return [note for notes in read if notes is not None for note in notes]
 
 
 def _second_process(
-    root: Path, config: Config, paths: list[str]
-) -> tuple[BaseProcess, Connection] | None:
-    """A forked process reading `paths`, and the end of the pipe its notes come through.
-    Only on Linux, on two cores or more, and while no other thread runs: a fork copies the
-    locks other threads hold, and spawning instead would start the caller's program again."""
+    root: Path, config: Config, parts: list[list[str]]
+) -> tuple[BaseProcess, Connection, Synchronized[int]] | None:
+    """A forked process reading `parts` with this one, the end of the pipe its notes come
+    through, and the count of parts taken. Only on Linux, on two cores or more, and while no
+    other thread runs: a fork copies the locks other threads hold, and spawning instead would
+    start the caller's program again."""
     import threading
 
     if not sys.platform.startswith("linux") or threading.active_count() > 1:
@@ -146,15 +170,16 @@ def _second_process(
     try:
         context = multiprocessing.get_context("fork")
         receive, send = context.Pipe(duplex=False)
+        claimed = context.Value("i", 0)
         child = context.Process(
-            target=_read_into, args=(send, receive, root, config, paths), daemon=True
+            target=_read_into, args=(send, receive, root, config, parts, claimed), daemon=True
         )
         child.start()
     except Exception as exc:  # no processes here (a sandbox)
         log.debug("reading on one process: %s", exc)
         return None
     send.close()  # the child's end: with it closed here, the pipe ends when the child does
-    return child, receive
+    return child, receive, claimed
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .config import Config
 from .links import FILE, Link, LinkIndex, fold
@@ -13,17 +14,21 @@ from .model import Note, Person, ScanWarning
 PERSON_WORDS = frozenset({"person", "people", "contact"})
 
 
-def is_person_note(note: Note, people_folders: Iterable[str]) -> bool:
+def is_person_note(note: Note, people_folders: tuple[str, ...]) -> bool:
     words = note.keywords
-    if (
+    if words and (  # most notes have no kind words: they are not looked through
         words.get("type", frozenset()) & PERSON_WORDS
         or words.get("tags", frozenset()) & PERSON_WORDS
+        or "people" in words.get("categories", frozenset())
     ):
         return True
-    if "people" in words.get("categories", frozenset()):
-        return True
-    folded = fold(note.path)
-    return any(folded.startswith(fold(folder) + "/") for folder in people_folders)
+    return fold(note.path).startswith(_prefixes(people_folders))
+
+
+@lru_cache(maxsize=8)
+def _prefixes(people_folders: tuple[str, ...]) -> tuple[str, ...]:
+    """The folders as the start of a folded path: folded once, not for every note."""
+    return tuple(fold(folder) + "/" for folder in people_folders)
 
 
 def names_of(note: Note) -> set[str]:

@@ -124,36 +124,58 @@ def simple(text: str) -> Any:
     for line in text.split("\n"):
         if not line.strip(" ") or line.lstrip(" ").startswith("#"):
             continue  # blank lines and whole-line comments mean nothing
-        item = None if items is None else _ITEM.fullmatch(line)
-        if item is not None and items is not None and indent in (-1, len(item.group(1))):
-            value = _scalar(*item.group(2, 3, 4))
-            if value is NOT_SIMPLE:
+        item, entry = _line(line) if len(line) <= SHORT else _read_line(line)
+        if item is not None and items is not None and indent in (-1, item[0]):
+            if item[1] is NOT_SIMPLE:
                 return NOT_SIMPLE
-            indent = len(item.group(1))
-            items.append(value)
+            indent = item[0]
+            items.append(item[1])
             continue
-        entry = _ENTRY.fullmatch(line)
-        if entry is None or (line.startswith("...") and line[3:4] in ("", " ")):
-            return NOT_SIMPLE  # `...` ends the YAML document: what follows is an error
-        long = len(line) > MAX_KEY  # else its name is short enough, without looking
-        if long and line.index(":", max(entry.end(1), entry.end(2), entry.end(3))) > MAX_KEY:
-            return NOT_SIMPLE  # YAML refuses a name this long
-        name = _scalar(*entry.group(1, 2, 3))
-        if not isinstance(name, str):
-            return NOT_SIMPLE  # a name YAML reads as null, true or a date: libyaml decides
-        flow = entry.group(7)
-        value = _scalar(*entry.group(4, 5, 6)) if flow is None else _flow(flow)
-        if value is NOT_SIMPLE:
+        if entry is NOT_SIMPLE:
             return NOT_SIMPLE
+        name, value, opens = entry
         items = None
-        if entry.group(4, 5, 6, 7) == (None, None, None, None):
+        if opens:
             items, indent = [], -1
             value = pending[name] = items  # None again below if no item follows
+        elif isinstance(value, tuple):
+            value = list(value)  # a list of its own for each note
         data[name] = value
     for name, value in pending.items():
         if data[name] is value and not value:
             data[name] = None
     return data or None
+
+
+Item = tuple[int, Any]  # a `- value` line: its indentation, and the value or NOT_SIMPLE
+
+
+def _read_line(line: str) -> tuple[Item | None, Any]:
+    """A line as a list item (if it is one), and as `name: value` (name, value, and whether
+    a list follows) or NOT_SIMPLE; a list written `[a, b]` is given as a tuple."""
+    item = _ITEM.fullmatch(line)
+    read = None if item is None else (len(item.group(1)), _scalar(*item.group(2, 3, 4)))
+    entry = _ENTRY.fullmatch(line)
+    if entry is None or (line.startswith("...") and line[3:4] in ("", " ")):
+        return read, NOT_SIMPLE  # `...` ends the YAML document: what follows is an error
+    long = len(line) > MAX_KEY  # else its name is short enough, without looking
+    if long and line.index(":", max(entry.end(1), entry.end(2), entry.end(3))) > MAX_KEY:
+        return read, NOT_SIMPLE  # YAML refuses a name this long
+    name = _scalar(*entry.group(1, 2, 3))
+    if not isinstance(name, str):
+        return read, NOT_SIMPLE  # a name YAML reads as null, true or a date: libyaml decides
+    flow = entry.group(7)
+    value = _scalar(*entry.group(4, 5, 6)) if flow is None else _flow(flow)
+    if value is NOT_SIMPLE:
+        return read, NOT_SIMPLE
+    if isinstance(value, list):
+        value = tuple(value)
+    return read, (name, value, entry.group(4, 5, 6, 7) == (None, None, None, None))
+
+
+# Like short values, the same short lines come in note after note (`type: meeting`, each
+# person's `  - "[[Name]]"`): each is read once.
+_line = lru_cache(maxsize=4096)(_read_line)
 
 
 def load(text: str) -> Any:

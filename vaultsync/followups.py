@@ -158,10 +158,11 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
     if interaction:
         # Only where a date is used: not for a note whose only such properties close items
         # (a box ticked for a task in an undated note writes `reported_back_to` into it);
-        # nor for a `date` that is not one: reading it warned already.
-        if note.date is None and "date" not in note.lines and any(
-            role in note.links for role in DATED_ROLES
-        ):
+        # nor for a `date` that is not one: reading it warned already, on its line (an
+        # empty one it did not).
+        line = note.lines.get("date")
+        warned = line is not None and any(w.line == line for w in note.warnings)
+        if note.date is None and not warned and any(role in note.links for role in DATED_ROLES):
             lookups.warnings.append(
                 ScanWarning(
                     note.path,

@@ -176,6 +176,13 @@ introduced_by = 5
     assert len(problems) >= 11
 
 
+@pytest.mark.parametrize("phrase", ["—", "-", " - "])
+def test_a_task_phrase_without_words_is_refused(tmp_path: Path, phrase: str) -> None:
+    """Its words may be joined by nothing: with none, it would match between any letters."""
+    problems = problems_of(tmp_path, f'task_phrases = ["ping", "{phrase}"]\n')
+    assert problems == [f'`task_phrases` must hold words, not "{phrase}"']
+
+
 def test_one_problem_per_bad_key(tmp_path: Path) -> None:
     problems = problems_of(tmp_path, 'horizon_days = "a week"\ngraph = 1\n')
     assert len(problems) == 2

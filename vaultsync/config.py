@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import posixpath
+import re
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -46,6 +47,9 @@ ROLES: dict[str, tuple[str, ...]] = {
 
 DEFAULT_DUE_DAYS = {"introduction": 3, "advice": 30, "explicit": 7, "task": 7}
 DEFAULT_PHRASES = ("report back", "reported back", "follow up", "follow-up", "close the loop")
+# Between a phrase's words: spaces of any kind (a non-breaking one from pasted mail too),
+# hyphens and dashes (non-breaking ones too), or none: "report-back to", "followup".
+PHRASE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +142,10 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
             kwargs[key] = tuple(vault_folder(v) for v in value) if key != "ignore" else value
 
     phrases = _string_list(data, "task_phrases", problems)
-    if phrases is not None:
+    wordless = [p for p in phrases or () if not PHRASE_SEPARATORS.sub("", p)]
+    if wordless:  # it would match between any two letters
+        problems.append(f"`task_phrases` must hold words, not {_toml(wordless[0])}")
+    elif phrases is not None:
         kwargs["task_phrases"] = tuple(p.strip() for p in phrases)
 
     horizon = data.pop("horizon_days", None)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .config import PHRASE_SEPARATORS
 from .links import Link, links_in
 from .properties import parse_date
 
@@ -154,14 +155,11 @@ def _spaced(char: str) -> bool:
     return char.isalnum() and ord(char) < 0x0700
 
 
-# Between a phrase's words: spaces of any kind (a non-breaking one from pasted mail too),
-# hyphens and dashes (non-breaking ones too), or none: "report-back to", "followup".
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
-
-
 def _words(phrase: str) -> str:
-    """A phrase as a pattern that its words match however they are joined."""
-    return r"[\s\-\u2010-\u2015]*".join(map(re.escape, _SEPARATORS.split(phrase)))
+    """A phrase as a pattern that its words match however they are joined (see
+    PHRASE_SEPARATORS)."""
+    between = f"(?:{PHRASE_SEPARATORS.pattern})?"
+    return between.join(map(re.escape, PHRASE_SEPARATORS.split(phrase)))
 
 
 def _whole(phrase: str) -> str:

@@ -83,6 +83,19 @@ def test_two_vaults_of_one_folder_name_get_a_service_each(tmp_path: Path, platfo
     assert install_service(first) == install_service(second) == "unchanged"
 
 
+def test_one_vault_by_another_path_gets_no_second_service(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "Notes"
+    real.mkdir(parents=True)
+    (tmp_path / "Notes").symlink_to(real)
+    home = tmp_path / "home"
+    first = service_for(real, platform="linux", executable=EXE, home=home)
+    assert install_service(first) == "created"
+    again = service_for(tmp_path / "Notes", platform="linux", executable=EXE, home=home)
+    assert again.path == first.path  # refused as different, not installed beside it
+    with pytest.raises(RefusedWrite):
+        install_service(again)
+
+
 def test_a_definition_edited_by_hand_keeps_its_name(vault: Path, tmp_path: Path) -> None:
     svc = service_for(vault, platform="linux", executable=EXE, home=tmp_path)
     svc.path.parent.mkdir(parents=True)

@@ -141,10 +141,19 @@ def service_for(
     home = home if home is not None else Path.home()
     plain = _service(vault, slug(vault), platform, executable, home)
     other = watched_by(plain.path)
-    if other is None or other == str(vault):
+    if other is None or _same_folder(other, vault):
         return plain
     # Another vault of the same folder name (`~/Work/Notes`, `~/Personal/Notes`) has it.
     return _service(vault, slug(vault, unique=True), platform, executable, home)
+
+
+def _same_folder(path: str, vault: Path) -> bool:
+    """Whether `path` names the vault, maybe by another way to it (a symbolic link, another
+    case on macOS): the vault must not get a second service, and two watchers."""
+    try:
+        return os.path.samefile(path, vault)
+    except OSError:  # gone: the vault it named was moved or deleted
+        return path == str(vault)
 
 
 def _service(vault: Path, name: str, platform: str, executable: str, home: Path) -> Service:
@@ -188,8 +197,9 @@ def install_service(service: Service, *, force: bool = False) -> str:
         return "unchanged"
     if existing is not None and not force:
         raise RefusedWrite(
-            f"{service.path} exists with other content (edited by hand?); compare it with "
-            "`vaultsync service`, then use --force to replace it"
+            f"{service.path} exists with other content (edited by hand, or written for this "
+            "vault by another path to it); compare it with `vaultsync service`, then use --force "
+            "to replace it"
         )
     service.path.parent.mkdir(parents=True, exist_ok=True)
     service.path.write_text(service.text, "utf-8")

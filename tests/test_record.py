@@ -364,9 +364,16 @@ def test_a_last_contact_that_is_an_alias_bomb_of_days_is_judged_at_once() -> Non
 
 def test_a_last_contact_shared_by_an_anchor_is_left_alone_with_a_reason() -> None:
     """Setting it would change `created` too, or (the anchor dropped) break the YAML."""
-    text = "---\nlast_contact: &seen 2026-10-01\ncreated: *seen\n---\n"
-    with pytest.raises(RecordError, match="anchor"):
-        set_last_contact(text, DAY, LAST_CONTACT_NAMES)
+    for text in (
+        "---\nlast_contact: &seen 2026-10-01\ncreated: *seen\n---\n",
+        "---\nlast_contact: !!str &seen 2026-10-01\ncreated: *seen\n---\n",
+        "---\nlast_contact: &seen [2026-10-01]\nlog: *seen\n---\n",
+    ):
+        with pytest.raises(RecordError, match="anchor"):
+            set_last_contact(text, DAY, LAST_CONTACT_NAMES)
+    # Its name only written in a text, not an alias: nothing shares the day.
+    quoted = '---\nlast_contact: &seen 2026-10-01\nnote: "ask *seen"\n---\n'
+    assert "2026-11-27" in set_last_contact(quoted, DAY, LAST_CONTACT_NAMES)
     alone = "---\nlast_contact: &seen 2026-10-01\n---\n"  # nothing uses it: it may go
     after = set_last_contact(alone, DAY, LAST_CONTACT_NAMES)
     assert after == "---\nlast_contact: 2026-11-27\n---\n"

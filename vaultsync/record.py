@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -395,11 +394,10 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
         start, end = value.start_mark.index, value.end_mark.index
         if start < key_node.end_mark.index:
             raise RecordError(f"`{key}` is a YAML alias (`*name`); write its value out")
-        anchor = re.match(r"&([^\s,\[\]{}]+)", y[start:end])
-        if anchor and re.search(rf"\*{re.escape(anchor.group(1))}(?![^\s,\[\]{{}}])", y):
+        if _places(node, value) > 1:  # setting it would change them, or drop their anchor
             raise RecordError(
-                f"`{key}` is shared with other properties by a YAML anchor "
-                f"(`&{anchor.group(1)}`); write their values out"
+                f"`{key}` is shared with other properties by a YAML anchor (`&name`); write "
+                "their values out"
             )
         last = value.value[-1] if isinstance(value, SequenceNode) and value.value else value
         if isinstance(last, ScalarNode) and last.value.lstrip().startswith("[["):
@@ -422,6 +420,24 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
     new_text = front.join(new_yaml)
     _check(node, new_text, index, key, lambda v: _latest(v) == on)
     return new_text
+
+
+def _places(node: Node, target: Node) -> int:
+    """How many places in `node` hold `target`: more than one when YAML aliases (`*name`)
+    repeat it. Each node is looked into once, however often aliases repeat it."""
+    count, stack, seen = 0, [node], set()
+    while stack:
+        current = stack.pop()
+        if current is target:
+            count += 1
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, MappingNode):
+            stack.extend(part for pair in current.value for part in pair)
+        elif isinstance(current, SequenceNode):
+            stack.extend(current.value)
+    return count
 
 
 def _latest(value: object) -> dt.date | None:

@@ -127,6 +127,7 @@ def test_markdown_link_text_with_escaped_brackets() -> None:
         # What Obsidian leaves when `[[` is typed in a property and nothing chosen: no one.
         ("[[]]", []),
         ("[[ ]]", []),
+        ("Ann [[]]", [Link("Ann", bare=True)]),
         ("[[|shown]]", []),
         ("[[#Contact]]", []),
     ],

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-# Empty ones too (`[[]]`, left by a `[[` typed and abandoned): they name nothing, not a
-# person called `[[]]`.
-WIKILINK = re.compile(r"!?\[\[([^\[\]\n]*?)\]\]")
+WIKILINK = re.compile(r"!?\[\[([^\[\]\n]+?)\]\]")
+# What Obsidian leaves when `[[` is typed in a property and nothing chosen: it names nobody.
+_EMPTY_WIKILINK = re.compile(r"!?\[\[\s*\]\]")
 # Linear on hostile text: link text stops at the next `[`, a destination allows one level of
 # balanced parentheses (`Meeting (draft).md`) and no `(` otherwise, so nothing backtracks far.
 MDLINK = re.compile(
@@ -123,6 +123,8 @@ def links_in(text: str, source_dir: str = "") -> list[Link]:
 def parse_reference(text: str, source_dir: str = "") -> list[Link]:
     """A property value naming notes: its links, or the whole text as a bare name. A value
     whose links all lead out of the vault (a web page, `../` past its root) names nothing."""
+    if "[[" in text:
+        text = _EMPTY_WIKILINK.sub("", text)
     found = links_in(text, source_dir)
     if found or ("[" in text and (WIKILINK.search(text) or MDLINK.search(text))):
         return found

@@ -88,7 +88,7 @@ def _read_into(
         with bulk():
             while (index := _claim(claimed, len(parts))) is not None:
                 send.send((index, _read_chunk(reader, root, parts[index])))
-    except OSError:  # the first process is gone (killed): nobody to tell
+    except OSError:  # the first process is gone (killed), or reads what was not sent
         return
     send.close()
 

@@ -346,6 +346,8 @@ class Watcher:
             walked.folders |= late.folders
             walked.config |= late.config
             walked.output |= late.output
+        if self.stop_event.is_set():
+            raise _Stopped
         walked.walked = walked.lost = bool(unheard or config or output)
         return walked
 

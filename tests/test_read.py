@@ -193,6 +193,32 @@ def test_a_scan_stopped_midway_leaves_no_reading_process_behind(
     assert "Traceback" not in proc.stderr.read()
 
 
+def test_a_count_of_parts_held_by_a_dead_process_ends_the_claims(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process killed while it held the count: the other takes no more parts, rather than
+    wait forever (the first then reads what is left itself)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    claimed, holding = context.Value("i", 0), context.Event()
+    assert scan_module._claim(claimed, 3) == 0
+    holder = context.Process(target=hold, args=(claimed, holding))
+    holder.start()
+    assert holding.wait(10)
+    holder.kill()
+    holder.join()
+    monkeypatch.setattr(scan_module, "CLAIM_SECONDS", 0.1)
+    with time_limit(5.0):
+        assert scan_module._claim(claimed, 3) is None
+
+
+def hold(claimed: Any, holding: Any) -> None:
+    claimed.get_lock().acquire()
+    holding.set()
+    time.sleep(60)
+
+
 def test_a_scan_pauses_the_cycle_collector_and_restarts_it(tmp_path: Path) -> None:
     """Everything a scan builds stays alive until it returns, so the collector is paused
     (it would walk every note again and again); the caller gets it back, also when stopped."""

@@ -48,6 +48,7 @@ Progress = Callable[[int, int], None]  # (notes read, notes found)
 PARALLEL_FROM = 2000  # notes to read: fewer are read faster than a second process starts
 PART = 200  # notes a process takes at once; the second sends back each part's notes at once
 LOOK_EVERY = 16  # notes read between looks for the notes it sent
+CLAIM_SECONDS = 5.0  # the count of parts is held for microseconds: longer, its holder died
 WRITE_ATTEMPTS = 3  # times the output is computed again because it changed while we wrote
 UNSURE = -1  # a time stamp that cannot vouch for the note as read (see `stamp`)
 
@@ -59,10 +60,16 @@ def _read_chunk(reader: NoteReader, root: Path, paths: list[str]) -> list[Note]:
 
 def _claim(claimed: Synchronized[int], parts: int) -> int | None:
     """The next part for this process to read, taken from those both read; None when every
-    part is taken."""
-    with claimed.get_lock():
+    part is taken, or when the other process died holding the count (killed): the first
+    process then reads whatever was not sent, and the second ends."""
+    lock = claimed.get_lock()
+    if not lock.acquire(timeout=CLAIM_SECONDS):
+        return None
+    try:
         index = claimed.value
         claimed.value = index + 1
+    finally:
+        lock.release()
     return index if index < parts else None
 
 

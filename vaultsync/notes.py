@@ -30,7 +30,7 @@ from .properties import (
     normalize_name,
     parse_cadence,
     parse_date,
-    parse_days,
+    parse_day,
     strings,
 )
 from .tasks import TaskFinder, code_lines, unparsed_due
@@ -333,12 +333,9 @@ class NoteReader:
         if role in DATE_ROLES:
             if not is_truthy(value):
                 return
-            date = parse_date(value)
             # Of a list of days, the last contact is the latest; the date of a meeting that
             # ran over days, or the deadline, the earliest.
-            days = parse_days(value) if date is None else None
-            if days:
-                date = max(days) if role == "last_contact" else min(days)
+            date = parse_day(value, earliest=role != "last_contact")
             if date is None:
                 self._warn(
                     note, role, f"`{name}`: {_shown(value)} is not a date (write YYYY-MM-DD)"
@@ -412,10 +409,7 @@ class NoteReader:
         if value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes")):
             note.reported_back = True
             return
-        date = parse_date(value)
-        days = parse_days(value) if date is None else None
-        if days:
-            date = max(days)  # reported back on each: the last is the latest contact
+        date = parse_day(value)  # reported back on each day of a list: the last is the latest
         if date is None:
             self._warn(
                 note,

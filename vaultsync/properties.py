@@ -114,14 +114,18 @@ def parse_date(value: object) -> dt.date | None:
     return _calendar_date(_ISO_DATE.fullmatch(text))
 
 
-def parse_days(value: object) -> list[dt.date] | None:
-    """A list of days (SPEC §3: a list is accepted wherever one value is); None when it is
-    not a list, or holds something that is not a day."""
-    if not isinstance(value, list) or not value:
-        return None
+def parse_day(value: object, *, earliest: bool = False) -> dt.date | None:
+    """A date (see `parse_date`), or of a list of days (SPEC §3: a list is accepted wherever
+    one value is) the latest, or with `earliest` the earliest; None when a list holds
+    something that is not a day."""
+    date = parse_date(value)
+    if date is not None or not isinstance(value, list) or not value:
+        return date
     found = [parse_date(item) for item in value[:MAX_ITEMS]]
     days = [day for day in found if day is not None]
-    return days if len(days) == len(found) else None
+    if len(days) < len(found):
+        return None
+    return min(days) if earliest else max(days)
 
 
 def date_in_name(stem: str) -> dt.date | None:

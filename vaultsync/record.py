@@ -27,7 +27,7 @@ from .frontmatter import Loader
 from .links import composed, fits_wikilink
 from .notes import MAX_NOTE_BYTES, WONT, split_front_matter
 from .output import FileChanged, write_atomic
-from .properties import flatten, normalize_name, parse_date, parse_days, strings
+from .properties import flatten, normalize_name, parse_date, parse_day, strings
 
 REPORTED_BACK_TO = "reported_back_to"
 LAST_CONTACT = "last_contact"
@@ -418,7 +418,7 @@ def set_last_contact(text: str, on: dt.date, names: Iterable[str] = (LAST_CONTAC
             stop = _value_end(y, value)
             new_yaml = y[: colon + 1] + " " + day + y[stop:]
     new_text = front.join(new_yaml)
-    _check(node, new_text, index, key, lambda v: _latest(v) == on)
+    _check(node, new_text, index, key, lambda v: parse_day(v) == on)
     return new_text
 
 
@@ -438,12 +438,6 @@ def _places(node: Node, target: Node) -> int:
         elif isinstance(current, SequenceNode):
             stack.extend(current.value)
     return count
-
-
-def _latest(value: object) -> dt.date | None:
-    """The day a `last_contact` value says, the latest of a list of them."""
-    days = parse_days(value)
-    return max(days) if days else parse_date(value)
 
 
 def _value_end(y: str, value: Node) -> int:

@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -339,7 +339,7 @@ class Watcher:
             unheard = {
                 rel
                 for rel in unheard
-                if rel not in late.notes and not any(a in late.folders for a in _ancestors(rel))
+                if rel not in late.notes and not _under(rel, late.folders)
             }
             config, output = config and not late.config, output and not late.output
             walked.notes |= late.notes
@@ -421,8 +421,8 @@ class Watcher:
         vault = self.vault
         assert vault is not None
         # A folder re-walked covers every change below it, so only the outermost ones count.
-        tops = {f for f in batch.folders if not any(a in batch.folders for a in _ancestors(f))}
-        files = [p for p in sorted(batch.notes) if not any(a in tops for a in _ancestors(p))]
+        tops = {f for f in batch.folders if not _under(f, batch.folders)}
+        files = [p for p in sorted(batch.notes) if not _under(p, tops)]
         touched = {p for p in files if p in vault.notes}
         listings: dict[str, set[str]] = {}
         arrived: set[str] = set()  # notes found in folders that came
@@ -495,7 +495,7 @@ class Watcher:
         found = set(paths)
         gone = {rel for rel in vault.notes if rel not in found}
         if unlisted:
-            gone = {rel for rel in gone if not any(a in unlisted for a in _ancestors(rel))}
+            gone = {rel for rel in gone if not _under(rel, unlisted)}
         changed: set[str] = set()
         unsure: set[str] = set()
         prefix, stamps = os.path.join(self.root, ""), vault.stamps
@@ -697,9 +697,10 @@ def _some(paths: list[str]) -> str:
     return ", ".join(paths[:3]) + (", …" if len(paths) > 3 else "")
 
 
-def _ancestors(rel: str) -> list[str]:
+def _under(rel: str, folders: Collection[str]) -> bool:
+    """Whether `rel` lies in one of `folders` (vault-relative), at any depth."""
     parts = rel.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+    return any("/".join(parts[:i]) in folders for i in range(1, len(parts)))
 
 
 def watch(

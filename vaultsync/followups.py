@@ -160,13 +160,16 @@ def share(note: Note, directory: Directory, config: Config, today: dt.date) -> S
         # (a box ticked for a task in an undated note writes `reported_back_to` into it);
         # nor for a `date` that is not one: reading it warned already, on its line (an
         # empty one it did not).
-        line = note.lines.get("date")
-        warned = line is not None and any(w.line == line for w in note.warnings)
-        if note.date is None and not warned and any(role in note.links for role in DATED_ROLES):
+        line = note.lines.get("date", 1)
+        if (
+            note.date is None
+            and any(role in note.links for role in DATED_ROLES)
+            and not ("date" in note.lines and any(w.line == line for w in note.warnings))
+        ):
             lookups.warnings.append(
                 ScanWarning(
                     note.path,
-                    note.lines.get("date", 1),
+                    line,
                     "no date: add `date: YYYY-MM-DD` or start the file name with one",
                 )
             )

@@ -258,7 +258,7 @@ def test_lines_of_follow_ups_gone_are_let_go() -> None:
         report = compute(notes.values(), CONFIG, DAY)
         render_block(report, kept=kept)
         used = len(report.followups) + len(report.people)
-        assert len(kept._kept) <= 2 * used + 64
+        assert len(kept._kept) <= used + used // 8 + 64
 
 
 def test_names_typed_and_deleted_while_watching_are_not_kept() -> None:

@@ -136,7 +136,7 @@ def test_when_the_second_process_dies_its_half_is_read_by_the_first(
 
 # Reads with the second process slowed down, and prints its pid once both are under way.
 SLOW_READ = """
-import multiprocessing, sys, time
+import faulthandler, multiprocessing, signal, sys, time
 from pathlib import Path
 from vaultsync import scan as scan_module
 read_chunk = scan_module._read_chunk
@@ -148,6 +148,7 @@ def step(done, total):
     if done == 21:
         print(*(child.pid for child in multiprocessing.active_children()), flush=True)
         time.sleep(60)
+faulthandler.register(signal.SIGUSR1)  # where it waits, should it hang
 try:
     scan_module.Vault(Path(sys.argv[1])).load(step, use_cache=False)
 except KeyboardInterrupt:
@@ -183,7 +184,15 @@ def test_a_scan_stopped_midway_leaves_no_reading_process_behind(
         proc.kill()
     else:
         os.killpg(proc.pid, signal.SIGINT)
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # a hang: the failure says where it waits, and how
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        os.kill(proc.pid, signal.SIGUSR1)
+        time.sleep(1)
+        proc.kill()
+        signals = [line for line in status.splitlines() if line.startswith("Sig")]
+        pytest.fail(f"still running 10 s after {how}: {signals}\n{proc.stderr.read()}")
     deadline = time.monotonic() + 5
     while not gone(child) and time.monotonic() < deadline:
         time.sleep(0.05)

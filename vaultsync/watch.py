@@ -332,9 +332,11 @@ class Watcher:
         holding half of a move), and the log must not say that they were."""
         deadline = time.monotonic() + self.quiet_period + 2 * LATE_SECONDS
         unheard, config, output = set(walked.unheard), walked.config, walked.output
-        while (unheard or config or output) and time.monotonic() < deadline:
-            if self.stop_event.is_set():
-                raise _Stopped
+        while (
+            (unheard or config or output)
+            and time.monotonic() < deadline
+            and not self.stop_event.is_set()
+        ):
             late = self._collect(wake=deadline - time.monotonic())
             unheard = {
                 rel

@@ -105,6 +105,17 @@ def test_a_definition_edited_by_hand_keeps_its_name(vault: Path, tmp_path: Path)
         install_service(svc)
 
 
+@pytest.mark.parametrize("arguments", [{"watch": "/x"}, 7, "watch /x", ["watch"]])
+def test_an_agent_edited_by_hand_keeps_its_name(
+    vault: Path, tmp_path: Path, arguments: object
+) -> None:
+    """`ProgramArguments` made something other than a list of a command and its arguments."""
+    svc = service_for(vault, platform="macos", executable=EXE, home=tmp_path)
+    svc.path.parent.mkdir(parents=True)
+    svc.path.write_bytes(plistlib.dumps({"Label": "mine", "ProgramArguments": arguments}))
+    assert service_for(vault, platform="macos", executable=EXE, home=tmp_path) == svc
+
+
 def test_slugs() -> None:
     assert slug(Path("/x/Work Notes")) == "work-notes"
     assert slug(Path("/x/Café Ñotes")) == "cafe-notes"

@@ -52,6 +52,8 @@ def watched_by(definition: Path) -> str | None:
             args = plistlib.loads(data).get("ProgramArguments", [])
         except Exception:  # not a plist: edited by hand
             return None
+        if not isinstance(args, list):  # edited by hand too
+            return None
         found = args.index("watch") if "watch" in args[:-1] else None
         return None if found is None else str(args[found + 1])
     line = re.search(rb'^ExecStart=.*?"watch" "((?:[^"\\]|\\.)*)"', data, re.MULTILINE)

@@ -210,12 +210,12 @@ class Watcher:
         self.vault: Vault | None = None
         self._queue: queue.SimpleQueue[Change] = queue.SimpleQueue()
         # A digest of the output's bytes as we last wrote or found them (not the bytes: at
-        # 50,000 notes that is 4 MB kept for nothing but this comparison).
+        # 50,000 notes that is 4 MB kept for nothing but this comparison); None when the last
+        # write was refused.
         self._written: str | None = None
         # What the walk compares the files that are not notes with: the output's digest as
         # last written or walked past (None: missing), and the settings' (see `_settings`).
         self._output_seen: str | None = None
-        self._refused = False  # the last write was refused (the output's markers broken)
         self._settings_seen = ""
         self._day: dt.date | None = None
         self._walked_at = 0.0  # when the vault was last walked (monotonic)
@@ -377,8 +377,7 @@ class Watcher:
         """Whether the output holds what we last wrote, and nothing was refused since: then
         there is nothing to do. Put back as it was after a refusal (its markers broken and
         mended), it is written again: notes may have changed meanwhile."""
-        same = self._output_seen is not None and self._output_seen == self._written
-        return same and not self._refused
+        return self._output_seen is not None and self._output_seen == self._written
 
     def _output_digest(self) -> str | None:
         found = self._output()
@@ -580,10 +579,9 @@ class Watcher:
             result = self.vault.write(day)
         except VaultsyncError:
             self._output_seen = self._output_digest()  # refused as it is: said once, not per walk
-            self._refused = True
+            self._written = None  # put back as it was, it is still to be written
             raise
         self._written = self._output_seen = digest(result.data)
-        self._refused = False
         self.writes += int(result.changed)
         if result.recorded:  # boxes the user ticked in the output, now written into notes
             what += f"; ticks recorded in {_some(result.recorded)}"

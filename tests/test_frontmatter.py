@@ -476,7 +476,11 @@ def test_a_report_back_to_someone_beats_a_wont(entries: str, closing: object) ->
     assert note.reported_back_dates.get(Link("Ann"), "absent") == closing
 
 
-@pytest.mark.parametrize("due", ["📅 2026-13-45", "[due:: 2026-02-30]"])
+@pytest.mark.parametrize(
+    "due",
+    # A scheduled day beside it does not stand in for a due date written wrong.
+    ["📅 2026-13-45", "[due:: 2026-02-30]", "⏳ 2026-11-30 📅 2026-13-45"],
+)
 def test_a_task_due_date_that_is_not_a_date_is_warned_about(due: str) -> None:
     note = parse(f"---\ndate: 2026-11-20\n---\n{TASK} {due}\n{TASK} 📅 2026-12-01\n")
     assert [t.due for t in note.tasks] == [None, dt.date(2026, 12, 1)]

@@ -87,7 +87,9 @@ def _first_date(pattern: re.Pattern[str], text: str) -> dt.date | None:
 
 
 def _due(text: str) -> dt.date | None:
-    return _first_date(_DUE, text) or _first_date(_SCHEDULED, text)
+    """The due date, or without one written the scheduled day: not when the due date is
+    written wrong (`unparsed_due` warns of it, and the task is due as if it had none)."""
+    return _first_date(_DUE if _DUE.search(text) else _SCHEDULED, text)
 
 
 _TICKS = re.compile(r"`+")

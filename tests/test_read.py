@@ -149,6 +149,9 @@ def step(done, total):
         print(*(child.pid for child in multiprocessing.active_children()), flush=True)
         time.sleep(60)
 faulthandler.register(signal.SIGUSR1)  # where it waits, should it hang
+# Ctrl-C as from a terminal: a suite started in the background (`pytest &` in a script) has
+# it ignored, and its programs would go on ignoring it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 try:
     scan_module.Vault(Path(sys.argv[1])).load(step, use_cache=False)
 except KeyboardInterrupt:

@@ -205,6 +205,39 @@ def test_a_scan_stopped_midway_leaves_no_reading_process_behind(
     assert "Traceback" not in proc.stderr.read()
 
 
+# Ctrl-C reaches the second process the moment it is forked, before it could set itself
+# to ignore it.
+EARLY_CTRL_C = """
+import os, signal, sys
+from pathlib import Path
+from vaultsync import scan as scan_module
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal (see above)
+read_into = scan_module._read_into
+def at_once(*args):
+    os.kill(os.getpid(), signal.SIGINT)
+    read_into(*args)
+scan_module._read_into = at_once
+vault = scan_module.Vault(Path(sys.argv[1]))
+vault.load(use_cache=False)
+print(len(vault.notes))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="two processes read on Linux")
+def test_ctrl_c_as_the_second_process_starts_is_still_the_first_ones(big_vault: Path) -> None:
+    """The terminal sends Ctrl-C to both processes, whenever it comes: the second must not
+    print a traceback of its own, even in the instant after the fork."""
+    done = subprocess.run(
+        [sys.executable, "-c", EARLY_CTRL_C, str(big_vault)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 0
+    assert int(done.stdout) == len(read(big_vault)[0].notes)  # and every note is read
+
+
 def test_a_count_of_parts_held_by_a_dead_process_ends_the_claims(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -88,6 +88,7 @@ def _read_into(
     # first process is killed, and this one would wait forever to send.
     receive.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the first process: it ends us
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held back by the fork
     # One reader for every part: it keeps what notes repeat, which a reader for each part
     # would parse again.
     reader = NoteReader(config)
@@ -181,7 +182,13 @@ def _second_process(
         child = context.Process(
             target=_read_into, args=(send, receive, root, config, parts, claimed), daemon=True
         )
-        child.start()
+        # Ctrl-C, which the terminal sends to both processes, is held back across the fork:
+        # the second process is to ignore it, and must not get it before it can.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            child.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     except Exception as exc:  # no processes here (a sandbox)
         log.debug("reading on one process: %s", exc)
         return None

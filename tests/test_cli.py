@@ -152,6 +152,44 @@ def test_watch_and_init_help() -> None:
     assert init.exit_code == 0 and "templates" in init.stdout.lower()
 
 
+def imported(*args: str) -> set[str]:
+    """The modules a run of the console script imports, as Python's import log names them."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", str(console_script()), *args],
+        capture_output=True,
+        text=True,
+        timeout=GUARD,
+        check=True,
+        env=clean_env(),
+    )
+    found = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()}
+    assert "vaultsync.cli" in found, run.stderr  # the log was read
+    return found
+
+
+# What help and a scan that finds nothing changed do without: loading each costs every run
+# milliseconds to tens of milliseconds.
+SLOW_TO_LOAD = {"rich", "markdown_it", "watchdog", "yaml"}
+FOR_CHANGES_ONLY = {"vaultsync.notes", "vaultsync.tasks", "vaultsync.ledger", "vaultsync.render"}
+
+
+def test_help_loads_nothing_it_does_not_print_with() -> None:
+    assert imported("--help") & SLOW_TO_LOAD == set()
+    assert imported("scan", "--help") & SLOW_TO_LOAD == set()
+
+
+def test_a_scan_that_finds_nothing_changed_loads_no_reading_or_rendering(tmp_path: Path) -> None:
+    root = make_vault(tmp_path / "vault")
+    past = 1_700_000_000  # notes changed just now are read again: their mtime may not tell
+    for path in root.rglob("*.md"):
+        os.utime(path, (past, past))
+    first = imported("scan", str(root), "--today", TODAY)
+    assert FOR_CHANGES_ONLY - first == set()  # the first scan reads and renders
+    again = imported("scan", str(root), "--today", TODAY)
+    # Nor the parser of .vaultsync.toml, for a vault that has none.
+    assert again & (SLOW_TO_LOAD | FOR_CHANGES_ONLY | {"tomllib", "tomli"}) == set()
+
+
 # --- scan: write, up to date, dry run, check ---------------------------------------------------
 
 

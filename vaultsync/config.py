@@ -14,11 +14,6 @@ from typing import Any
 from .errors import ConfigError
 from .properties import normalize_name
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 CONFIG_FILE = ".vaultsync.toml"
 
 # The property names that play each role (SPEC §4-§6), already normalised; `[properties]`
@@ -214,6 +209,12 @@ def load_config(vault: Path) -> Config:
         return Config()
     except OSError as exc:
         raise ConfigError(str(path), [f"cannot read it: {exc.strerror}"]) from None
+    # Imported only for a vault that has the file: most have none, and every scan starts
+    # 2-3 ms sooner without it.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

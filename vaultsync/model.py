@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from .links import Link
-from .tasks import Task
+
+if TYPE_CHECKING:
+    from .tasks import Task
 
 K = TypeVar("K")
 V = TypeVar("V")

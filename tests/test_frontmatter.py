@@ -414,6 +414,25 @@ def test_unquoted_daily_note_link_is_a_date() -> None:
     assert note.warnings == []
 
 
+@pytest.mark.parametrize(
+    ("yaml_text", "role", "target"),
+    [
+        ("introduced_by: [[Sam Lee|Sam]]\n", "introduced_by", "Sam Lee"),
+        # As a list item, YAML nests it once more: its alias or heading is still not a name.
+        ("introduced_by:\n  - [[Sam Lee|Sam]]\n", "introduced_by", "Sam Lee"),
+        ("people:\n  - [[Carol#Work]]\n", "participants", "Carol"),
+        ("reported_back_to:\n  - [[Sam Lee|Sam]]\n", "reported_back_to", "Sam Lee"),
+        ("reports_on:\n  - [[2026-11-02 Lunch|lunch]]\n", "reports_on", "2026-11-02 Lunch"),
+    ],
+)
+def test_unquoted_link_is_a_link_on_one_line_and_as_a_list_item(
+    yaml_text: str, role: str, target: str
+) -> None:
+    note = parse(f"---\n{yaml_text}---\n")
+    assert [link.target for link in note.links[role]] == [target]
+    assert note.warnings == []
+
+
 def test_key_lines_is_linear_on_a_long_line_of_spaces() -> None:
     """A quadratic pattern here once took minutes on a 1 MB front matter."""
     from vaultsync.notes import key_lines

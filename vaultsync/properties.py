@@ -76,7 +76,10 @@ def flatten(value: object, *, mappings: bool = False) -> list[object]:
 
 
 def unwrap_bare_link(value: object) -> object:
-    """`people: [[Bob]]` without quotes is YAML for a nested list; the user meant a link."""
+    """`people: [[Bob]]` without quotes is YAML for a nested list; the user meant a link.
+    Written as a list item (`- [[Bob|B]]`), it is one list deeper."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+        value = value[0]
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], (str, dt.date)):
         return f"[[{value[0]}]]"
     return value

@@ -433,6 +433,22 @@ def test_unquoted_link_is_a_link_on_one_line_and_as_a_list_item(
     assert note.warnings == []
 
 
+@pytest.mark.parametrize(
+    "yaml_text",
+    [
+        "type: person\nkind: colleague\n",
+        "kind: colleague\ntype: person\n",  # SPEC §4: `type` or `kind`, in either order
+        "tag: work\ntags: [person]\n",
+        "tags: [work]\ntag: contact\n",
+    ],
+)
+def test_either_of_two_kind_properties_makes_a_person(yaml_text: str) -> None:
+    from vaultsync.people import is_person_note
+
+    note = parse(f"---\n{yaml_text}---\n", rel="Contacts/Ann.md")
+    assert is_person_note(note, ("People",))
+
+
 def test_key_lines_is_linear_on_a_long_line_of_spaces() -> None:
     """A quadratic pattern here once took minutes on a 1 MB front matter."""
     from vaultsync.notes import key_lines

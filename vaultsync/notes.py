@@ -53,6 +53,8 @@ LINK_ROLES = frozenset(
     }
 )
 DATE_ROLES = frozenset({"date", "report_back_by", "last_contact"})
+# Roles whose properties all count, each that is written: `kind` and `type`, `tag` and `tags`.
+KIND_ROLES = frozenset({"type", "tags", "categories"})
 WONT = "won't"
 # A `reported_back_to` entry that carries its own closing after the person: "won't" (closed
 # without reporting back), or a day (as written when a box is ticked, with a time, or as a
@@ -316,7 +318,7 @@ class NoteReader:
                 if found:
                     note.links[role] = found
                 continue
-            if role in seen:
+            if role in seen and role not in KIND_ROLES:
                 continue  # `org` after `company`: the first one written wins
             seen.add(role)
             self._extract_one(note, role, name, value)
@@ -346,9 +348,10 @@ class NoteReader:
             setattr(note, role, text or None)
         elif role == "aliases":
             note.aliases = tuple(strings(value))
-        elif role in ("type", "tags", "categories"):
+        elif role in KIND_ROLES:
             kinds = frozenset().union(*map(self._person_words, strings(value)))
-            if kinds:
+            if kinds:  # with `kind` and `type` both written, either makes a person
+                kinds |= note.keywords.get(role, frozenset())
                 note.keywords[role] = self._kinds.setdefault(kinds, kinds)
         elif role == "cadence":
             if not is_truthy(value):

@@ -131,6 +131,17 @@ def test_find_ticks_between_the_markers_only() -> None:
     assert ticks[1].text == "- [X] Report back ✅ 2026-11-27 ^vs-bbbbbbbbbb "
 
 
+def test_a_block_id_written_in_a_name_is_not_the_line_s_id() -> None:
+    # A name is written with `^` escaped; taken for the line's id, it sent the tick to
+    # another item, whose note was edited, while this one came back unticked.
+    line = (
+        r"- [x] Report back to [Sam \^vs-1111111111 (old)](People/Sam.md) on [[M]] (they "
+        "introduced you) ^vs-2222222222"
+    )
+    ticks = find_ticks(utf8(f"{BEGIN}\n{line}\n{END}\n"))
+    assert [(t.id, t.line) for t in ticks] == [("vs-2222222222", 2)]
+
+
 @pytest.mark.parametrize(
     "text",
     [

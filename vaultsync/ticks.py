@@ -46,7 +46,8 @@ DONE, WONT = "x", "-"
 # line starts, the search takes seven times as long on a file of 4 MB).
 _ANY_MARK = re.compile(rb"\[[xX-]\][ \t]")
 # The id may be followed by more: the Tasks plugin, or the user, may add a ✅ date after it.
-_TICKED = re.compile(r"[ \t]*[-*+][ \t]+\[([xX-])\][ \t].*?\^(vs-[0-9a-f]{10})(?:[ \t].*)?")
+# An id after a backslash is not it: it is in a name, which is written with `^` escaped.
+_TICKED = re.compile(r"[ \t]*[-*+][ \t]+\[([xX-])\][ \t].*?(?<!\\)\^(vs-[0-9a-f]{10})(?:[ \t].*)?")
 
 
 @dataclass(frozen=True, slots=True)

@@ -704,3 +704,39 @@ def test_an_output_path_that_is_a_folder_is_one_line_and_exit_2(tmp_path: Path) 
     )
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "Follow-ups.md" in run.stderr
+
+
+@pytest.mark.parametrize("args", [("scan",), ("scan", "--check"), ("done", "Finn", "--vault")])
+def test_an_output_path_the_system_refuses_is_one_line_and_exit_2(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A name too long stands in for a folder on the way that cannot be searched (which
+    does not stop root): it failed in the check for a symbolic link, with a traceback."""
+    root = make_vault(tmp_path / "vault")
+    (root / ".vaultsync.toml").write_text(f'output = "{"F" * 300}.md"\n', "utf-8")
+    run = cli(*args, str(root), "--today", TODAY)
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    no_traceback(run.stderr)
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert f"cannot read {'F' * 300}.md: File name too long" in run.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_result_that_cannot_be_printed_is_exit_2_not_1(tmp_path: Path) -> None:
+    """`--check` says 1 for "out of date": a full disk under its output must not say so."""
+    root = make_vault(tmp_path / "vault")
+    assert cli("scan", str(root), "--today", TODAY).returncode == 0
+    for extra in ((), ("--format", "json")):
+        with open("/dev/full", "w") as full:
+            run = subprocess.run(
+                [str(console_script()), "scan", str(root), "--check", "--today", TODAY, *extra],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=GUARD,
+                check=False,
+                env=clean_env(),
+            )
+        assert run.returncode == 2, run.stderr
+        no_traceback(run.stderr)
+        assert run.stderr == "vaultsync: cannot print the result: No space left on device\n"

@@ -149,12 +149,15 @@ def scan(
             typer.echo(json.dumps(report_json(result.report), ensure_ascii=False, indent=2))
         else:
             _summary(result, vault, dry_run=dry_run, check=check)
-    except BrokenPipeError:
-        # The reader stopped early (`vaultsync scan --check | head -1`): the rest is not
-        # wanted, and the exit code must still say what the scan found, not 1 for "stale".
+    except OSError as exc:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # or Python's last flush would fail again
         os.close(devnull)
+        # The reader stopped early (`vaultsync scan --check | head -1`): the rest is not
+        # wanted, and the exit code must still say what the scan found, not 1 for "stale".
+        # Any other failure (a full disk) is an error: 2, not that 1 either.
+        if not isinstance(exc, BrokenPipeError):
+            raise _fail(VaultsyncError(f"cannot print the result: {exc.strerror or exc}")) from None
     if check and result.changed:
         raise typer.Exit(1)
 

@@ -299,7 +299,11 @@ class Vault:
     def output(self) -> Path:
         """The output file, refused when a symbolic link would take it out of the vault."""
         path = self.root / self.config.output
-        if path.is_symlink() or not inside(self.root, path.parent):
+        try:
+            link = path.is_symlink()
+        except OSError as exc:  # a folder on its path that cannot be searched, a name too long
+            raise self._io_error("read", exc) from None
+        if link or not inside(self.root, path.parent):
             raise RefusedWrite(
                 f"{self.config.output} is (or is in) a symbolic link; vaultsync reads and writes "
                 "only regular files inside the vault: set `output` in .vaultsync.toml elsewhere"

@@ -135,6 +135,18 @@ def _cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
 
 
+def test_a_folder_that_cannot_be_made_is_one_line_and_exit_3(vault: Path, tmp_path: Path) -> None:
+    """`~/.config` a link into a dotfiles folder that is not there: a traceback, before."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".config").symlink_to(tmp_path / "dotfiles/.config")
+    run = _cli("service", str(vault), "--platform", "linux", "--install", home=home)
+    assert run.returncode == 3, run.stderr
+    assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert run.stderr.startswith(f"vaultsync: cannot write {home}/.config/systemd/user/")
+    assert "save what `vaultsync service` prints there yourself" in run.stderr
+
+
 def test_the_command_prints_then_installs_into_home(vault: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     printed = _cli("service", str(vault), "--platform", "linux", home=home)

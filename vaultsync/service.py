@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RefusedWrite, UsageError
+from .output import write_atomic
 from .vault import require_folder
 
 
@@ -203,6 +204,11 @@ def install_service(service: Service, *, force: bool = False) -> str:
             "vault by another path to it); compare it with `vaultsync service`, then use --force "
             "to replace it"
         )
-    service.path.parent.mkdir(parents=True, exist_ok=True)
-    service.path.write_text(service.text, "utf-8")
+    try:
+        write_atomic(service.path, service.text)
+    except OSError as exc:
+        raise RefusedWrite(
+            f"cannot write {service.path}: {exc.strerror or exc}; make its folder one you can "
+            "write, or save what `vaultsync service` prints there yourself"
+        ) from None
     return "created" if existing is None else "replaced"

@@ -842,7 +842,7 @@ bogus = ["x"]
 participants = 5
 """
 BAD_KEYS = ["colour", "horizon_days", "graph", "output", "people_folders", "task_phrases",
-            "due_days.intro", "due_days.advice", "properties.bogus", "participants"]
+            "due_days.intro", "due_days.advice", "properties.bogus", "properties.participants"]
 
 
 def test_config_with_unknown_keys_and_bad_values(tmp_path: Path) -> None:

@@ -176,6 +176,24 @@ introduced_by = 5
     assert len(problems) >= 11
 
 
+def test_a_bad_property_list_is_named_by_its_whole_key(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "[properties]\nadvice_from = 3\n") == [
+        "`properties.advice_from` must be a list of non-empty strings"
+    ]
+
+
+@pytest.mark.parametrize("key", ["people_folders", "templates_folders"])
+@pytest.mark.parametrize("folder", [".", "./", "Notes/.."])
+def test_the_vault_itself_is_not_a_people_or_templates_folder(
+    tmp_path: Path, key: str, folder: str
+) -> None:
+    """As a templates folder, `init` would write the templates among the notes, where the
+    person template is read as a person."""
+    assert problems_of(tmp_path, f'{key} = ["People", "{folder}"]\n') == [
+        f'`{key}` must name folders inside the vault, not "{folder}"'
+    ]
+
+
 @pytest.mark.parametrize("phrase", ["—", "-", " - "])
 def test_a_task_phrase_without_words_is_refused(tmp_path: Path, phrase: str) -> None:
     """Its words may be joined by nothing: with none, it would match between any letters."""

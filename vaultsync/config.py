@@ -130,7 +130,12 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
 
     for key in ("people_folders", "templates_folders", "ignore"):
         value = _string_list(data, key, problems)
-        outside = [v for v in value or () if key != "ignore" and leaves_vault(v)]
+        # Nor the vault itself: `init` would put the templates among the notes.
+        outside = [
+            v
+            for v in value or ()
+            if key != "ignore" and (leaves_vault(v) or vault_folder(v) == ".")
+        ]
         if outside:
             problems.append(f"`{key}` must name folders inside the vault, not {_toml(outside[0])}")
         elif value is not None:
@@ -181,7 +186,8 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
                 if role not in ROLES:
                     problems.append(f"unknown key `properties.{role}` (known: {', '.join(ROLES)})")
                     continue
-                listed = _string_list({role: names}, role, problems)
+                key = f"properties.{role}"
+                listed = _string_list({key: names}, key, problems)
                 for name in listed or ():
                     # A name plays one role: which one would otherwise depend on the order.
                     taken = owner.setdefault(normalize_name(name), role)

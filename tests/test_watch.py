@@ -34,7 +34,7 @@ from conftest import BECOME_NOBODY, NOBODY, SAMPLE_VAULT, TODAY, wait_until
 
 from vaultsync.errors import VaultGone, VaultsyncError
 from vaultsync.output import BEGIN, END
-from vaultsync.scan import scan
+from vaultsync.scan import Vault, scan
 from vaultsync.watch import RELOADED, Change, Watcher
 
 DAY = dt.date.fromisoformat(TODAY)
@@ -903,6 +903,59 @@ def test_each_warning_is_logged_once(vault: Path, caplog: pytest.LogCaptureFixtu
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert sum("Bad one.md:" in m for m in warned) == 1
     assert sum("Bad two.md:" in m for m in warned) == 1
+
+
+def test_polling_follows_no_symbolic_link_to_a_folder(vault: Path, tmp_path: Path) -> None:
+    """SPEC §2: not out of the vault, as a scan does not. (watchdog's own polling follows them:
+    a note under a linked folder was read, and one linked from inside was listed twice.)"""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (vault / "Linked").symlink_to(outside, target_is_directory=True)
+    (vault / "Again").symlink_to(vault / "Meetings", target_is_directory=True)
+    with watching(vault, polling=True, poll_interval=0.1):
+        (outside / "2026-11-21 Secret.md").write_text(meeting("Hidden Person"), "utf-8")
+        time.sleep(0.5)  # heard, if it is heard, before the note below
+        (vault / "Meetings" / "2026-11-22 Lunch.md").write_text(meeting(), "utf-8")
+        assert wait_until(lambda: "2026-11-22 Lunch" in index(vault))
+        assert "Hidden Person" not in index(vault) and "Again/" not in index(vault)
+        assert index(vault) == scan(vault, DAY, dry_run=True, use_cache=False).text
+
+
+def test_a_path_through_a_linked_folder_is_never_read(vault: Path, tmp_path: Path) -> None:
+    """Whatever tells the watcher of such a path (not watchdog's polling, now), the note it
+    names is not read: a scan would not."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "2026-11-21 Secret.md").write_text(meeting("Hidden Person"), "utf-8")
+    (vault / "Linked").symlink_to(outside, target_is_directory=True)
+    (vault / "Again").symlink_to(vault / "Meetings", target_is_directory=True)
+    linked = ["Linked/2026-11-21 Secret.md", "Again/2026-11-19 Intro call with Jordan Okafor.md"]
+    notes = Vault(vault)
+    notes.load()
+    notes.refresh(linked)
+    assert not set(linked) & set(notes.notes)
+    assert "Meetings/2026-11-19 Intro call with Jordan Okafor.md" in notes.notes
+
+
+def test_polling_watch_starts_and_stops_on_a_vault_linked_into_itself(vault: Path) -> None:
+    """Two links to the vault's own folder made watchdog's polling walk 2^n paths as it
+    started, where no signal could stop it."""
+    (vault / "Loop A").symlink_to(vault, target_is_directory=True)
+    (vault / "Loop B").symlink_to(vault, target_is_directory=True)
+    command = [sys.executable, "-m", "vaultsync", "watch", str(vault), "--polling"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        timer = threading.Timer(TIMEOUT, proc.kill)  # a hang fails the test, not the suite
+        timer.start()
+        ready = any(" watching " in line for line in proc.stderr)
+        timer.cancel()
+        assert ready, "the watcher never became ready"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(TIMEOUT)
+    assert code == 0
+    assert (vault / OUTPUT).exists()
 
 
 def test_polling_finds_an_edit_that_kept_size_and_mtime(vault: Path) -> None:

@@ -410,12 +410,21 @@ class Vault:
                 # says so, as a scan does.
                 regular = exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
                 stamped = UNSURE
-            if not regular or self.layout.skip_reason(rel) is not None:
+            if not regular or self.layout.skip_reason(rel) is not None or self._linked(rel):
                 self.drop([rel])
                 continue
             note = self.notes[rel] = reader.read(self.root, rel)
             if self.stamps is not None:
                 self.stamps[rel] = UNSURE if note.unread else stamped
+
+    def _linked(self, rel: str) -> bool:
+        """Whether the path goes through a symbolic link to a folder, which a scan does not
+        follow: out of the vault, or to notes it reads at their own path."""
+        folder = rel.rpartition("/")[0]
+        if not folder:
+            return False
+        real_root = Path(os.path.realpath(self.root))
+        return Path(os.path.realpath(self.root / folder)) != real_root / folder
 
     def drop(self, paths: Iterable[str]) -> None:
         """Forget these notes without looking at the disk (the watcher knows they are gone)."""

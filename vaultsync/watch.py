@@ -649,9 +649,11 @@ class Watcher:
         if self._factory is not None:
             return self._factory()
         if self.polling:
-            from watchdog.observers.polling import PollingObserver
+            from watchdog.observers.polling import PollingObserverVFS
 
-            return PollingObserver(timeout=self.poll_interval)
+            # Its own would follow symbolic links to folders: out of the vault, and round a
+            # link to the vault for ever, in `start` where no signal can stop it.
+            return PollingObserverVFS(os.lstat, os.scandir, polling_interval=self.poll_interval)
         from watchdog.observers import Observer
 
         return Observer()

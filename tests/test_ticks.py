@@ -553,6 +553,23 @@ def test_a_weekly_reconnect_tick_is_used_up_not_recorded_again(tmp_path: Path) -
     assert b"last_contact: 2026-11-27\n" in (root / GRACE).read_bytes()
 
 
+def test_a_reconnect_ticked_the_day_of_a_meeting_is_used_up_too(tmp_path: Path) -> None:
+    """Met today, a weekly reconnect is listed all the same, due a week on, and the tick moves
+    nothing: it stayed ticked with a warning, to be recorded the next day as a contact then."""
+    notes = {
+        GRACE: "---\ntype: person\nkeep_in_touch: weekly\n---\n",
+        f"Meetings/{DAY} 1-1 with Grace.md": '---\npeople: ["[[Grace Liu]]"]\n---\n',
+    }
+    root = make_vault(tmp_path / "vault", notes)
+    scan(root, DAY)
+    tick(root, GRACE_ID)
+    result = scan(root, DAY)
+    assert warnings(result) == []
+    assert "- [ ] Reconnect" in follow_ups(root) and "- [x]" not in follow_ups(root)
+    scan(root, DAY + dt.timedelta(days=1))
+    assert b"2026-11-28" not in (root / GRACE).read_bytes()
+
+
 def test_ticks_are_found_after_a_byte_order_mark(vault: Path) -> None:
     tick(vault, INTRO_ID)
     path = vault / "Follow-ups.md"

@@ -153,9 +153,15 @@ class TickOutcome:
     def settle(self, report: Report) -> None:
         """After the notes are read again: a recorded item still open keeps its tick (and
         says why), rather than lose the user's answer in silence."""
-        # A reconnect comes back, due a cadence later: only one still due as before failed.
+        # A reconnect comes back, due a cadence later: one still due as before failed, unless
+        # its person was in touch that day already (a cadence within the week lists it even
+        # then). Kept ticked, it would be recorded again on a later day, as a contact then.
         still_open = {f.id: f.due for f in report.followups}
+        last_contact = {row.person.key: row.last_contact for row in report.people}
         for ident, (rel, tick, f) in self.recorded.items():
+            last = last_contact.get(f.person.key)
+            if f.kind == "reconnect" and last is not None and last >= tick.day(report.today):
+                continue
             if ident in still_open and still_open[ident] == f.due:
                 self.keep[ident] = tick.mark
                 self.warnings.append(

@@ -184,6 +184,18 @@ SHAPES = [
         "---\n\ufeffreported_back_to: # c\n  - '[[Ann]]'\n  - \"[[Sam Rivera]] 2026-11-27\"\n---\n",
     ),
     (
+        "a list with an anchor",
+        '---\nreported_back_to: &told\n  - "[[Ann]] 2026-11-01"\n---\n',
+        '---\nreported_back_to: &told\n  - "[[Ann]] 2026-11-01"\n  - "[[Sam Rivera]] 2026-11-27"\n'
+        "---\n",
+    ),
+    (
+        "a list with a tag",
+        '---\nreported_back_to: !!seq\n- "[[Ann]] 2026-11-01"\n---\n',
+        '---\nreported_back_to: !!seq\n- "[[Ann]] 2026-11-01"\n- "[[Sam Rivera]] 2026-11-27"\n'
+        "---\n",
+    ),
+    (
         "tabs after a colon and after values, which libyaml reads as YAML allows",
         '---\ndate:\t2026-11-10\ntopic: Coffee chat\t\nreported_back_to: "[[Ann]]"\t\n---\n',
         '---\ndate:\t2026-11-10\ntopic: Coffee chat\t\nreported_back_to:\t\n  - "[[Ann]]"\n'
@@ -316,6 +328,10 @@ LAST_CONTACT_SHAPES = [
         # the reader takes the first name written, so that one is set
         "---\ndate_last_spoken: 2026-01-02\nlast_contact: 2025-01-02\n---\n",
         "---\ndate_last_spoken: 2026-11-27\nlast_contact: 2025-01-02\n---\n",
+    ),
+    (  # a tag before the list
+        "---\nlast_contact: !!seq\n  - 2026-10-01\n---\n",
+        "---\nlast_contact: !!seq\n  - 2026-10-01\n  - 2026-11-27\n---\n",
     ),
     ("---\nlast_contact: 2026-11-27\n---\n", "---\nlast_contact: 2026-11-27\n---\n"),
     (

@@ -315,8 +315,14 @@ def _add_item(y: str, key_node: Node, value: Node, item: str, nl: str) -> str:
         if not start < last <= end:
             raise RecordError(f"`{key_node.value}` ends with a YAML alias; write its value out")
         at = last if y[last - 1] == "\n" else _line_end(y, last)
-        dash = y[_line_start(y, start) : start]  # the indent of the list's `-`
-        gap = y[start + 1 : value.value[0].start_mark.index]
+        first = value.value[0].start_mark.index
+        # The list's first `-`: where the list starts, unless an anchor or a tag starts it
+        # (`reported_back_to: &told`, on the key's line); then the one before its first item.
+        dash_at = start if y[start] == "-" else y.rfind("-", _line_start(y, first), first)
+        if dash_at < 0:
+            raise RecordError(f"`{key_node.value}` has its first item below its `-`; join them")
+        dash = y[_line_start(y, dash_at) : dash_at]  # its indent
+        gap = y[dash_at + 1 : first]
         gap = gap if gap and gap.strip(" ") == "" else " "
         return y[:at] + f"{dash}-{gap}{item}{nl}" + y[at:]
     if isinstance(value, ScalarNode):

@@ -272,20 +272,31 @@ def test_a_tick_in_a_note_without_a_date_brings_no_warning(vault: Path) -> None:
     assert not [w for w in warnings(result) if w.startswith(project)]
 
 
+@pytest.mark.parametrize("before_the_id", [False, True])  # the Tasks plugin writes it before
 @pytest.mark.parametrize(
     ("done", "recorded"), [("2026-11-25", "2026-11-25"), ("2026-12-25", "2026-11-27")]
 )
 def test_a_tick_is_recorded_on_the_day_the_tasks_plugin_wrote(
-    vault: Path, done: str, recorded: str
+    vault: Path, done: str, recorded: str, before_the_id: bool
 ) -> None:
     """Ticked on a phone and synced days later, with its ✅ date (after the id, or before):
     that day, unless it is still to come."""
     text = follow_ups(vault)
-    new, count = re.subn(rf"(?m)^- \[ \](.*\^{INTRO_ID})$", rf"- [x]\1 ✅ {done}", text)
+    ticked = rf"- [x]\1✅ {done} \2" if before_the_id else rf"- [x]\1\2 ✅ {done}"
+    new, count = re.subn(rf"(?m)^- \[ \](.*)(\^{INTRO_ID})$", ticked, text)
     assert count == 1
     (vault / "Follow-ups.md").write_bytes(new.encode("utf-8"))
     scan(vault, DAY)
     assert f'"[[Sam Rivera]] {recorded}"'.encode() in (vault / INTRO).read_bytes()
+
+
+def test_a_done_date_in_a_name_is_not_the_day_it_was_ticked(vault: Path) -> None:
+    project = "Projects/Retro ✅ 2026-03-02.md"
+    make_vault(vault, {project: "# Retro\n- [ ] Report back to [[Sam Rivera]] 📅 2026-12-01\n"})
+    scan(vault, DAY)
+    tick(vault, item_id(project, SAM))
+    scan(vault, DAY)
+    assert b'"[[Sam Rivera]] 2026-11-27"' in (vault / project).read_bytes()
 
 
 def test_a_reconnect_tick_sets_last_contact_on_the_person(vault: Path) -> None:

@@ -36,6 +36,7 @@ from .record import (
     reference,
     set_last_contact,
 )
+from .render import task_line
 from .tasks import done_on
 
 if TYPE_CHECKING:
@@ -57,10 +58,14 @@ class Tick:
     line: int  # 1-based, in the output file as read
     text: str  # the line as read, without its line break
 
-    def day(self, today: dt.date) -> dt.date:
+    def day(self, today: dt.date, f: FollowUp) -> dt.date:
         """The day it was ticked: the ✅ date the Tasks plugin writes (a box ticked on a phone
-        may be synced days later), else today; never later than today."""
-        done = done_on(self.text)
+        may be synced days later), else today; never later than today. Looked for only in
+        what was added to the line written for `f`: a name in it may hold a ✅ date too."""
+        ticked, written = (line.split("] ", 1)[-1] for line in (self.text, task_line(f)))
+        pairs = zip(ticked, written, strict=False)
+        same = next((at for at, (a, b) in enumerate(pairs) if a != b), len(written))
+        done = done_on(ticked[same:])
         return done if done is not None and done <= today else today
 
 
@@ -160,7 +165,7 @@ class TickOutcome:
         last_contact = {row.person.key: row.last_contact for row in report.people}
         for ident, (rel, tick, f) in self.recorded.items():
             last = last_contact.get(f.person.key)
-            if f.kind == "reconnect" and last is not None and last >= tick.day(report.today):
+            if f.kind == "reconnect" and last is not None and last >= tick.day(report.today, f):
                 continue
             if ident in still_open and still_open[ident] == f.due:
                 self.keep[ident] = tick.mark
@@ -253,7 +258,7 @@ def apply_ticks(
             out.pending += 1
             continue
         try:
-            rel = record(vault, f, tick.mark, tick.day(today))
+            rel = record(vault, f, tick.mark, tick.day(today, f))
         except RecordError as exc:
             out.keep[f.id] = tick.mark
             target = f.source if f.kind != "reconnect" else f.person.note

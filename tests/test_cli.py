@@ -610,6 +610,52 @@ def test_init_creates_config_and_templates_in_obsidians_templates_folder(tmp_pat
     assert not [w for w in data["warnings"] if w["path"].startswith("Meta/Templates/")]
 
 
+@pytest.mark.parametrize("core_too", [False, True])
+def test_init_writes_templater_commands_into_templaters_folder(
+    tmp_path: Path, core_too: bool
+) -> None:
+    """Templater fills in only `<% %>`: with the Templates plugin's `{{date}}` left as it was,
+    every note made from them had no date, and its report-backs were undated."""
+    root = make_vault(tmp_path / "vault", {})
+    settings = root / ".obsidian/plugins/templater-obsidian/data.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text('{"templates_folder": "Templater"}', "utf-8")
+    if core_too:  # its folder comes first, and the templates are for its plugin
+        (root / ".obsidian/templates.json").write_text('{"folder": "Templates"}', "utf-8")
+    assert cli("init", str(root)).returncode == 0
+    folder = root / ("Templates" if core_too else "Templater")
+    meeting = (folder / "Meeting.md").read_text("utf-8")
+    if core_too:
+        assert meeting == (ROOT / "templates/Meeting.md").read_text("utf-8")
+        return
+    assert "{{" not in meeting
+    assert 'date: <% tp.date.now("YYYY-MM-DD") %>\n' in meeting
+    assert "\n# <% tp.file.title %>\n" in meeting
+    # As Templater fills it in: a note with a date, read without a warning.
+    filled = meeting.replace('<% tp.date.now("YYYY-MM-DD") %>', "2026-11-20")
+    filled = filled.replace("people: []", 'people: ["[[Dana]]"]')
+    (root / "2026-11-20 Coffee.md").write_text(filled, "utf-8")
+    data = scan_json(root, "--today", TODAY, "--dry-run")
+    assert data["warnings"] == []
+    assert [p["last_contact"] for p in data["people"]] == ["2026-11-20"]
+
+
+def test_a_note_from_the_advice_template_counts_as_being_in_touch(tmp_path: Path) -> None:
+    """SPEC §5: only the people a note lists under `people` (or `with`, …) were met."""
+    root = tmp_path / "vault"
+    root.mkdir()
+    assert cli("init", str(root)).returncode == 0
+    advice = (root / "Templates/Advice request.md").read_text("utf-8")
+    advice = advice.replace('"{{date:YYYY-MM-DD}}"', "2026-11-20")
+    for key in ("people", "advice_from"):
+        advice = advice.replace(f"{key}: []", f'{key}: ["[[Marcus Lee]]"]')
+    (root / "Advice from Marcus.md").write_text(advice, "utf-8")
+    data = scan_json(root, "--today", TODAY, "--dry-run")
+    assert [(p["person"], p["last_contact"]) for p in data["people"]] == [
+        ("Marcus Lee", "2026-11-20")
+    ]
+
+
 def test_init_never_overwrites(tmp_path: Path) -> None:
     root = make_vault(tmp_path / "vault")
     (root / "Templates").mkdir()

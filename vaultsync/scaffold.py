@@ -9,7 +9,14 @@ from pathlib import Path
 
 from .config import CONFIG_FILE, load_config
 from .errors import UsageError, VaultsyncError
-from .vault import inside, require_folder, templates_folders
+from .vault import (
+    CORE_TEMPLATES,
+    TEMPLATER,
+    inside,
+    plugin_folder,
+    require_folder,
+    templates_folders,
+)
 
 CONFIG_TEMPLATE = """\
 # vaultsync settings. Every key is optional: remove the `#` to change a default.
@@ -66,6 +73,13 @@ def template_files() -> list[tuple[str, bytes]]:
     )
 
 
+def for_templater(template: bytes) -> bytes:
+    """A template in the Templates plugin's placeholders, in Templater's commands instead."""
+    return template.replace(b'"{{date:YYYY-MM-DD}}"', b'<% tp.date.now("YYYY-MM-DD") %>').replace(
+        b"{{title}}", b"<% tp.file.title %>"
+    )
+
+
 def _check(root: Path, rel: str) -> None:
     """Raise UsageError unless `rel` can be made inside the vault: its nearest existing
     ancestor must be a folder in it (not a file, nor a symbolic link out of it)."""
@@ -106,7 +120,16 @@ def init_vault(root: Path) -> tuple[list[str], list[str]]:
     text = CONFIG_TEMPLATE.replace('# templates_folders = ["Templates"]', shown)
     files = [(CONFIG_FILE, text.encode())]
     folder = folders[0]
-    files += [(f"{folder}/{name}", data) for name, data in template_files()]
+    # Templater's folder, and not the Templates plugin's: Templater fills in only `<% %>`.
+    templater = (
+        config.templates_folders is None
+        and plugin_folder(root, *CORE_TEMPLATES) is None
+        and plugin_folder(root, *TEMPLATER) == folder
+    )
+    files += [
+        (f"{folder}/{name}", for_templater(data) if templater else data)
+        for name, data in template_files()
+    ]
     for rel, _ in files:  # all of them first: a refusal half-way would leave half a setup
         _check(root, rel)
     for rel, data in files:

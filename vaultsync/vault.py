@@ -69,26 +69,30 @@ def inside(root: Path, path: Path) -> bool:
     return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
 
 
+# Where Obsidian's Templates plugin and the Templater plugin keep their folder's name.
+CORE_TEMPLATES = (".obsidian/templates.json", "folder")
+TEMPLATER = (".obsidian/plugins/templater-obsidian/data.json", "templates_folder")
+
+
 def templates_folders(root: Path, config: Config) -> tuple[str, ...]:
     """The configured templates folders, else Obsidian's and Templater's, else `Templates`."""
     if config.templates_folders is not None:
         return config.templates_folders
-    found = []
-    for settings, key in (
-        (".obsidian/templates.json", "folder"),
-        (".obsidian/plugins/templater-obsidian/data.json", "templates_folder"),
-    ):
-        try:
-            value = json.loads((root / settings).read_text("utf-8")).get(key)
-        except (OSError, ValueError, AttributeError):
-            continue
-        if not isinstance(value, str):
-            continue
-        written = value.strip("/ ")  # Obsidian's paths start at the vault: `/Templates`
-        folder = vault_folder(written)  # `./Templates/` is `Templates`
-        if folder != "." and not leaves_vault(written):
-            found.append(folder)
-    return tuple(dict.fromkeys(found)) or ("Templates",)
+    found = [plugin_folder(root, *plugin) for plugin in (CORE_TEMPLATES, TEMPLATER)]
+    return tuple(dict.fromkeys(f for f in found if f is not None)) or ("Templates",)
+
+
+def plugin_folder(root: Path, settings: str, key: str) -> str | None:
+    """The templates folder a plugin's settings name, if they name one inside the vault."""
+    try:
+        value = json.loads((root / settings).read_text("utf-8")).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(value, str):
+        return None
+    written = value.strip("/ ")  # Obsidian's paths start at the vault: `/Templates`
+    folder = vault_folder(written)  # `./Templates/` is `Templates`
+    return folder if folder != "." and not leaves_vault(written) else None
 
 
 def ignore_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:

@@ -63,3 +63,12 @@ def test_the_settings_table_is_the_configuration() -> None:
     documented = {re.sub(r"[\[\]]", "", cell) for cell, _ in _table(r"\[?[a-z_]+\]?")}
     fields = {f.name for f in dataclasses.fields(Config)}
     assert documented == fields
+
+
+def test_the_sample_vault_holds_the_templates_init_copies() -> None:
+    shipped = sorted((ROOT / "templates").glob("*.md"))
+    assert [p.name for p in shipped] == sorted(
+        p.name for p in (ROOT / "sample_vault/Templates").glob("*.md")
+    )
+    for path in shipped:
+        assert (ROOT / "sample_vault/Templates" / path.name).read_bytes() == path.read_bytes()

@@ -111,6 +111,26 @@ def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
     return condition()
 
 
+@contextmanager
+def saved_in_place(path: Path, data: bytes, after: float = 0.015) -> Iterator[None]:
+    """An editor saving `path` in place, as Obsidian does: emptied now, and `data` written
+    `after` seconds later into the file it opened (a file put at its path meanwhile is not
+    that one, and the save is lost to it)."""
+    handle = open(path, "wb")  # noqa: SIM115 - closed by the thread that finishes the save
+
+    def finish() -> None:
+        time.sleep(after)
+        handle.write(data)
+        handle.close()
+
+    editor = threading.Thread(target=finish, name="editor-saving")
+    editor.start()
+    try:
+        yield
+    finally:
+        editor.join()
+
+
 def utf8(text: str | None) -> bytes | None:
     """A file's bytes, written as text in a test (bytes that are not UTF-8 as surrogates)."""
     return None if text is None else text.encode("utf-8", "surrogateescape")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import corpus_vaults, needs_corpus, time_limit
+from conftest import corpus_vaults, needs_corpus, saved_in_place, time_limit
 
 from vaultsync.config import ROLES, Config
 from vaultsync.errors import RecordError
@@ -572,6 +572,28 @@ def test_a_change_made_between_our_read_and_our_write_is_kept(tmp_path: Path) ->
         b"---\ndate: 2026-11-19\noutcome: got the job\n"
         b'reported_back_to:\n  - "[[Sam Rivera]] 2026-11-27"\n---\nFirst line.\nTyped meanwhile.\n'
     )
+
+
+def test_a_note_read_while_an_editor_saves_it_is_edited_once_saved(tmp_path: Path) -> None:
+    """Read in the instant an in-place save leaves it empty, the note was edited as empty, and
+    replaced by the new property alone; the editor's save went to the file it had open."""
+    note = tmp_path / "m.md"
+    theirs = b"---\ndate: 2026-11-19\n---\nTwo pages of notes.\n"
+    note.write_bytes(theirs)
+    with saved_in_place(note, theirs):
+        assert record_file(note, edit_entry)
+    assert note.read_bytes() == (
+        b'---\ndate: 2026-11-19\nreported_back_to:\n  - "[[Sam Rivera]] 2026-11-27"\n---\n'
+        b"Two pages of notes.\n"
+    )
+
+
+def test_an_empty_note_is_never_edited(tmp_path: Path) -> None:
+    note = tmp_path / "m.md"
+    note.write_bytes(b" \n")
+    with pytest.raises(RecordError, match="kept changing"):
+        record_file(note, edit_entry)
+    assert note.read_bytes() == b" \n"
 
 
 def test_a_note_that_keeps_changing_is_left_as_the_other_writer_made_it(tmp_path: Path) -> None:

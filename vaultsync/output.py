@@ -15,6 +15,7 @@ from .errors import RefusedWrite
 BEGIN = "%% vaultsync:begin %%"
 END = "%% vaultsync:end %%"
 TEMP_PREFIX = ".vaultsync-"
+SAVE_GAP = 0.05  # seconds to let an editor's save in place (empty, then written) end
 
 
 class FileChanged(Exception):
@@ -63,7 +64,7 @@ def _pair(begins: list[Span], ends: list[Span]) -> tuple[Span, Span] | None:
     return begins[0], ends[0]
 
 
-def _blank(data: bytes) -> bool:
+def blank(data: bytes) -> bool:
     """Whether the file holds only white space, as `str.isspace` sees it, after a BOM (the
     "empty" file of Windows editors)."""
     if _VISIBLE.search(data):
@@ -83,7 +84,7 @@ def splice(
     markers, or with markers out of order, is refused.
     """
     lines = block.split(b"\n") if isinstance(block, bytes) else block
-    if existing is None or _blank(existing):
+    if existing is None or blank(existing):
         bom = _BOM if existing and existing.startswith(_BOM) else b""
         return _joined(bom, lines, b"\n", b"\n")
     begins, ends = _marker_lines(existing)

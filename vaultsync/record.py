@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from .errors import RecordError
 from .frontmatter import Loader
 from .links import composed, fits_wikilink
 from .notes import MAX_NOTE_BYTES, WONT, split_front_matter
-from .output import FileChanged, write_atomic
+from .output import SAVE_GAP, FileChanged, write_atomic
 from .properties import flatten, normalize_name, parse_date, parse_day, strings
 
 REPORTED_BACK_TO = "reported_back_to"
@@ -483,6 +484,12 @@ def record_file(path: Path, edit: Callable[[str], str], *, attempts: int = ATTEM
             raise RecordError(f"it cannot be read ({exc.strerror or exc})") from None
         if len(raw) > MAX_NOTE_BYTES or b"\0" in raw[:8192]:
             raise RecordError("it is not a text note vaultsync can edit")
+        if not raw.strip():
+            # A note that owes something is never empty: this is an editor saving it in place
+            # (emptied, not yet written). Edited, it would keep only the new property, and the
+            # check before replacing it can pass in the gap of the next save.
+            time.sleep(SAVE_GAP)
+            continue
         # A rewrite replaces the file: it would go through a note made read-only (the folder
         # allows it), and split a note from its other hard links.
         if not st.st_mode & 0o222:

@@ -28,7 +28,7 @@ from .config import Config, load_config
 from .errors import RefusedWrite, VaultGone, VaultsyncError
 from .links import RECEIVED
 from .model import Note, Report, ScanWarning, merge_warnings
-from .output import FileChanged, read_bytes, splice, write_atomic
+from .output import SAVE_GAP, FileChanged, blank, read_bytes, splice, write_atomic
 from .vault import Layout, discover, inside, require_folder
 
 if TYPE_CHECKING:
@@ -475,6 +475,21 @@ class Vault:
         except OSError as exc:
             raise self._io_error("read", exc) from None
 
+    def _stays(self, output: Path, existing: bytes) -> bool:
+        """Whether the output still holds `existing` a moment later, unchanged. Asked of an
+        empty one: an editor saving it in place empties it first, and the check before it is
+        replaced could pass in the gap of its next save, when it is empty again."""
+        try:
+            before = os.stat(output)
+            time.sleep(SAVE_GAP)
+            after = os.stat(output)
+        except OSError:
+            return False
+        same = (before.st_ino, before.st_mtime_ns, before.st_ctime_ns)
+        return same == (after.st_ino, after.st_mtime_ns, after.st_ctime_ns) and (
+            self.existing(output) == existing
+        )
+
     def _io_error(self, verb: str, exc: OSError) -> VaultsyncError:
         return VaultsyncError(
             f"cannot {verb} {self.config.output}: {exc.strerror or exc}; check that it is a "
@@ -499,6 +514,8 @@ class Vault:
             if self._let_go:  # the output changed while we wrote it: start over
                 self.load(use_cache=self._cached)
             existing = self.existing(output)
+            if existing is not None and blank(existing) and not self._stays(output, existing):
+                continue  # an editor saving it in place: what it writes is the user's
             ticks = find_ticks(existing)
             # Ticks to record: their notes are written, read again and reported on anew, so
             # the ledger keeps what redoing their part takes.

@@ -764,7 +764,7 @@ def test_an_output_path_the_system_refuses_is_one_line_and_exit_2(
     assert run.returncode == 2, (run.stdout, run.stderr)
     no_traceback(run.stderr)
     assert len(run.stderr.strip().splitlines()) == 1
-    assert f"cannot read {'F' * 300}.md: File name too long" in run.stderr
+    assert f"cannot read {'F' * 300}.md: " in run.stderr
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
@@ -785,4 +785,5 @@ def test_a_result_that_cannot_be_printed_is_exit_2_not_1(tmp_path: Path) -> None
             )
         assert run.returncode == 2, run.stderr
         no_traceback(run.stderr)
-        assert run.stderr == "vaultsync: cannot print the result: No space left on device\n"
+        assert run.stderr.startswith("vaultsync: cannot print the result: ")
+        assert len(run.stderr.splitlines()) == 1

@@ -423,6 +423,10 @@ HOSTILE_LINES = {
     "backticks-after-a-comment": ("---\ndate: 2026-11-21\n---\n",
                                   "- [ ] report back to [[Bob Good]] %%\n" + "`" * 1_000_000
                                   + "\n%%\n"),
+    "spaces-in-a-value": ("---\ntopic: a" + " " * 1_000_000 + "b\n---\n", ""),
+    "spaces-in-a-list-item": ("---\ntopics:\n  - a" + " " * 1_000_000 + "b\n---\n", ""),
+    "spaces-in-a-flow-list": ("---\ntopics: [a" + " " * 1_000_000 + "b]\n---\n", ""),
+    "template-openers-in-property": ('---\npeople: "' + "<%" * 500_000 + '"\n---\n', ""),
 }
 
 

@@ -43,10 +43,12 @@ MAX_KEY = 1000  # characters before a name's colon; YAML allows 1024
 # would end the scalar) and no `#` after a space (a comment): `https://x.org/#a` is one.
 _QUOTED = r""""([^"\\]*)"|'([^']*)'"""
 _FIRST = r"""[^\s\-?:,\[\]{}#&*!|>'"%@`]"""  # no indicator, no space
-_SCALAR = rf"""(?:{_QUOTED}|({_FIRST}(?:[^:#]|:(?=[^\s])|(?<=[^\s])\#)*?))"""
+# Spaces only between other characters: a plain scalar never ends in one, so that the `[ ]*`
+# after it takes them, once (a body that could end in spaces made a run of them quadratic).
+_SCALAR = rf"""(?:{_QUOTED}|({_FIRST}(?:[ ]*(?:[^ :#]|:(?=[^\s])|(?<=[^\s])\#))*))"""
 # A list written `[a, "b c", 2026-11-27]`: the same, where a plain one also stops at `,[]{}`
 # (and, to keep it simple, has no `:` or `#` at all).
-_FLOW_ITEM = rf"""(?:{_QUOTED}|({_FIRST}[^:#,\[\]{{}}]*?))"""
+_FLOW_ITEM = rf"""(?:{_QUOTED}|({_FIRST}(?:[ ]*[^ :#,\[\]{{}}])*))"""
 _FLOW = re.compile(rf"\[[ ]*(?:{_FLOW_ITEM}[ ]*(?:,[ ]*{_FLOW_ITEM}[ ]*)*)?\]")
 _FLOW_ITEMS = re.compile(rf"[ ]*{_FLOW_ITEM}[ ]*(?:,|$)")
 _ENTRY = re.compile(rf"{_SCALAR}[ ]*:(?:[ ]+(?:{_SCALAR}|(\[.*\])))?[ ]*")

@@ -188,19 +188,30 @@ class LinkIndex:
     _aliases: Paths = field(default_factory=dict)
     # Answers already given: a vault names the same few people in thousands of notes.
     _resolved: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
+    # For a file name many notes share (`index.md` in every folder): their folded paths, made
+    # when a link by path first needs them; else each such link compared them all.
+    _by_path: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def add(self, path: str, aliases: Iterable[str] = ()) -> None:
         self._resolved.clear()
-        put_path(self._stems, _key(path).rsplit("/", 1)[-1], path)
+        stem = _key(path).rsplit("/", 1)[-1]
+        put_path(self._stems, stem, path)
+        self._by_path.pop(stem, None)
         for alias in aliases:
             put_path(self._aliases, fold(alias.strip()), path)
 
     def remove(self, path: str, aliases: Iterable[str] = ()) -> None:
         """Undo `add(path, aliases)`."""
         self._resolved.clear()
-        drop_path(self._stems, _key(path).rsplit("/", 1)[-1], path)
+        stem = _key(path).rsplit("/", 1)[-1]
+        drop_path(self._stems, stem, path)
+        self._by_path.pop(stem, None)
         for alias in aliases:
             drop_path(self._aliases, fold(alias.strip()), path)
+
+    def named(self, path: str) -> list[str]:
+        """The notes with the file name of `path` (without case), `path` among them."""
+        return paths_of(self._stems, _key(path).rsplit("/", 1)[-1])
 
     def resolve(self, target: str) -> tuple[str | None, list[str]]:
         """The note for `target` and the other candidates it was chosen over (for a warning)."""
@@ -209,17 +220,28 @@ class LinkIndex:
             found = self._resolved[target] = self._resolve(target)
         return found
 
+    def _folded(self, stem: str) -> dict[str, list[str]]:
+        """The notes with this folded file name, by their folded paths."""
+        found = self._by_path.get(stem)
+        if found is None:
+            found = {}
+            for path in paths_of(self._stems, stem):
+                found.setdefault(_key(path), []).append(path)
+            if len(found) > 1:  # kept only for a name notes share: most have one note
+                self._by_path[stem] = found
+        return found
+
     def _resolve(self, target: str) -> tuple[str | None, list[str]]:
         key = fold(target.strip())
         if not key:
             return None, []
         if "/" in key:
-            named = paths_of(self._stems, key.rsplit("/", 1)[-1])
-            exact = [p for p in named if _key(p) == key]
+            by_path = self._folded(key.rsplit("/", 1)[-1])
+            exact = by_path.get(key)
             if exact:  # `A.md` and `a.md` (a case-sensitive disk): the last in path order
                 return max(exact), []
             suffix = "/" + key
-            candidates = [p for p in named if _key(p).endswith(suffix)]
+            candidates = [p for k, paths in by_path.items() if k.endswith(suffix) for p in paths]
         else:
             candidates = paths_of(self._stems, key) or paths_of(self._aliases, key)
         if not candidates:

@@ -290,6 +290,27 @@ def test_a_tick_is_recorded_on_the_day_the_tasks_plugin_wrote(
     assert f'"[[Sam Rivera]] {recorded}"'.encode() in (vault / INTRO).read_bytes()
 
 
+def test_a_tick_names_a_person_by_path_only_when_another_note_has_their_name(
+    tmp_path: Path,
+) -> None:
+    notes = {
+        "People/Sam Rivera.md": "---\ntype: person\n---\n",
+        "Clients/sam rivera.md": "---\ntype: person\n---\n",  # the same name, to a link
+        "People/Ann Lee.md": "---\ntype: person\n---\n",
+        "Meetings/2026-11-20 Intro.md": (
+            '---\nintroduced_by: ["[[People/Sam Rivera]]", "[[Ann Lee]]"]\n---\n'
+        ),
+    }
+    root = make_vault(tmp_path / "vault", notes)
+    scan(root, DAY)
+    for person in ("People/Sam Rivera.md", "People/Ann Lee.md"):
+        tick(root, item_id("Meetings/2026-11-20 Intro.md", person))
+    scan(root, DAY)
+    recorded = (root / "Meetings/2026-11-20 Intro.md").read_text("utf-8")
+    assert '\n  - "[[People/Sam Rivera]] 2026-11-27"\n' in recorded
+    assert '\n  - "[[Ann Lee]] 2026-11-27"\n' in recorded
+
+
 def test_a_done_date_in_a_name_is_not_the_day_it_was_ticked(vault: Path) -> None:
     project = "Projects/Retro ✅ 2026-03-02.md"
     make_vault(vault, {project: "# Retro\n- [ ] Report back to [[Sam Rivera]] 📅 2026-12-01\n"})

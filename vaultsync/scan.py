@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from multiprocessing.sharedctypes import Synchronized
 
     from .ledger import Ledger
+    from .links import LinkIndex
     from .notes import NoteReader
     from .render import Kept
 
@@ -467,6 +468,11 @@ class Vault:
         if self.discovery_warnings:
             report.warnings = merge_warnings(report.warnings, self.discovery_warnings)
         return report
+
+    def link_index(self) -> LinkIndex:
+        """What links resolve by, as of the last report."""
+        assert self._ledger is not None, "made by `report`"
+        return self._ledger.directory.index
 
     def existing(self, output: Path) -> bytes | None:
         """The output's bytes as they are now; None when it does not exist."""

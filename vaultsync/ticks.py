@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from .errors import RecordError, UsageError
 from .followups import item_id
-from .links import fold, parse_reference
+from .links import LinkIndex, fold, parse_reference
 from .model import FollowUp, Person, Report, ScanWarning
 from .output import block_span, splice
 from .people import unresolved_key
@@ -101,14 +100,13 @@ def describe(f: FollowUp) -> str:
     return f"Report back to {f.person.name} on {source}"
 
 
-def person_reference(person: Person, note_paths: Collection[str]) -> str:
+def person_reference(person: Person, index: LinkIndex) -> str:
     """The person as a link that resolves to them: `[[Name]]` when no other note has that
     file name, else `[[Folder/Name]]`; an unresolved person as the name the notes use."""
     if person.note is None:
         return reference(person.name)
-    stem = fold(person.note.rsplit("/", 1)[-1][:-3])
-    same = sum(1 for p in note_paths if fold(p.rsplit("/", 1)[-1][:-3]) == stem)
-    return reference(person.name if same == 1 else person.note[:-3])
+    alone = len(index.named(person.note)) == 1
+    return reference(person.name if alone else person.note[:-3])
 
 
 def record(vault: Vault, f: FollowUp, mark: str, today: dt.date) -> str:
@@ -132,7 +130,7 @@ def record(vault: Vault, f: FollowUp, mark: str, today: dt.date) -> str:
     else:
         assert f.source is not None
         rel = f.source
-        who = person_reference(f.person, vault.notes)
+        who = person_reference(f.person, vault.link_index())
         entry = entry_text(who, None if mark == WONT else today)
         names = roles.get("reported_back_to", (REPORTED_BACK_TO,))
         edit = partial(add_reported_back_to, entry=entry, names=names)

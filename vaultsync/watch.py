@@ -428,6 +428,8 @@ class Watcher:
         listings: dict[str, set[str]] = {}
         arrived: set[str] = set()  # notes found in folders that came
         for folder in sorted(tops):
+            if self.stop_event.is_set():
+                raise _Stopped  # thousands of folders may have come at once (a copy, a sync)
             if self._spelled(folder, listings):
                 found = vault.refresh_folder(folder)
                 arrived.update(p for p in found if p in vault.notes)

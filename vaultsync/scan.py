@@ -400,6 +400,7 @@ class Vault:
         # A reader for these alone: one kept for the watcher's life would keep every link
         # ever typed in its table of links read (see `NoteReader`).
         reader = NoteReader(self.config)
+        linked: dict[str, bool] = {}  # folder -> whether it is a symbolic link
         for rel in paths:
             self._touched.add(rel)
             try:  # the stamp is taken before reading: a change while it is read shows later
@@ -411,21 +412,26 @@ class Vault:
                 # says so, as a scan does.
                 regular = exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
                 stamped = UNSURE
-            if not regular or self.layout.skip_reason(rel) is not None or self._linked(rel):
+            if not regular or self.layout.skip_reason(rel) is not None or self._linked(rel, linked):
                 self.drop([rel])
                 continue
             note = self.notes[rel] = reader.read(self.root, rel)
             if self.stamps is not None:
                 self.stamps[rel] = UNSURE if note.unread else stamped
 
-    def _linked(self, rel: str) -> bool:
+    def _linked(self, rel: str, seen: dict[str, bool]) -> bool:
         """Whether the path goes through a symbolic link to a folder, which a scan does not
-        follow: out of the vault, or to notes it reads at their own path."""
-        folder = rel.rpartition("/")[0]
-        if not folder:
-            return False
-        real_root = Path(os.path.realpath(self.root))
-        return Path(os.path.realpath(self.root / folder)) != real_root / folder
+        follow (out of the vault, or to notes it reads at their own path); `seen` keeps the
+        answer for each folder, one `lstat` each."""
+        parts = rel.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            found = seen.get(folder)
+            if found is None:
+                found = seen[folder] = os.path.islink(self.root / folder)
+            if found:
+                return True
+        return False
 
     def drop(self, paths: Iterable[str]) -> None:
         """Forget these notes without looking at the disk (the watcher knows they are gone)."""

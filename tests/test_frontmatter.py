@@ -433,6 +433,12 @@ def test_unquoted_link_is_a_link_on_one_line_and_as_a_list_item(
     assert note.warnings == []
 
 
+def test_an_alias_written_as_an_unquoted_link_item_is_its_name() -> None:
+    """Only links are read through the extra list: an alias is a name, as it was."""
+    note = parse("---\ntype: person\naliases:\n  - [[Bobby]]\n---\n", rel="People/Robert.md")
+    assert note.aliases == ("Bobby",)
+
+
 @pytest.mark.parametrize(
     "yaml_text",
     [

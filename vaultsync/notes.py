@@ -288,7 +288,7 @@ class NoteReader:
                 if not isinstance(value, str):
                     self._pairs(note, role, name, value)
                 found = note.links.get(role, ())
-                for text in strings(value):
+                for text in strings(value, links=True):
                     dated, on = False, None
                     if _unfilled(text):  # would make people of its code
                         self._warn(

@@ -75,20 +75,21 @@ def flatten(value: object, *, mappings: bool = False) -> list[object]:
     return out
 
 
-def unwrap_bare_link(value: object) -> object:
+def unwrap_bare_link(value: object, *, item: bool = False) -> object:
     """`people: [[Bob]]` without quotes is YAML for a nested list; the user meant a link.
-    Written as a list item (`- [[Bob|B]]`), it is one list deeper."""
-    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+    With `item`, also as a list item (`- [[Bob|B]]`), which is one list deeper."""
+    if item and isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
         value = value[0]
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], (str, dt.date)):
         return f"[[{value[0]}]]"
     return value
 
 
-def strings(value: object) -> Iterator[str]:
-    """Every scalar of a value as text, with `[[x]]` written without quotes read as a link."""
+def strings(value: object, *, links: bool = False) -> Iterator[str]:
+    """Every scalar of a value as text, with `[[x]]` written without quotes read as a link
+    (with `links`, for a property of links, also as a list item)."""
     if isinstance(value, list):
-        value = [unwrap_bare_link(v) for v in value[:MAX_ITEMS]]
+        value = [unwrap_bare_link(v, item=links) for v in value[:MAX_ITEMS]]
     for item in flatten(value):
         if isinstance(item, bool):
             continue

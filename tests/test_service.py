@@ -147,6 +147,24 @@ def test_a_folder_that_cannot_be_made_is_one_line_and_exit_3(vault: Path, tmp_pa
     assert "save what `vaultsync service` prints there yourself" in run.stderr
 
 
+def test_a_service_file_linked_from_dotfiles_is_written_where_it_lives(
+    vault: Path, tmp_path: Path
+) -> None:
+    """A link into a dotfiles folder (GNU Stow) stays a link: replacing it by a file would
+    leave the dotfile behind, as it was."""
+    home = tmp_path / "home"
+    unit = home / ".config/systemd/user/vaultsync-work-notes.service"
+    unit.parent.mkdir(parents=True)
+    dotfile = tmp_path / "dotfiles/vaultsync-work-notes.service"
+    dotfile.parent.mkdir()
+    dotfile.write_text("[Unit]\n# an older one\n", "utf-8")
+    unit.symlink_to(dotfile)
+    run = _cli("service", str(vault), "--platform", "linux", "--install", "--force", home=home)
+    assert run.returncode == 0, run.stderr
+    assert unit.is_symlink()
+    assert dotfile.read_text("utf-8").startswith("[Unit]\nDescription=")
+
+
 def test_the_command_prints_then_installs_into_home(vault: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     printed = _cli("service", str(vault), "--platform", "linux", home=home)

@@ -204,8 +204,10 @@ def install_service(service: Service, *, force: bool = False) -> str:
             "vault by another path to it); compare it with `vaultsync service`, then use --force "
             "to replace it"
         )
+    # A link to it (dotfiles kept elsewhere) stays: the file it names is the one replaced.
+    target = Path(os.path.realpath(service.path)) if service.path.is_symlink() else service.path
     try:
-        write_atomic(service.path, service.text)
+        write_atomic(target, service.text)
     except OSError as exc:
         raise RefusedWrite(
             f"cannot write {service.path}: {exc.strerror or exc}; make its folder one you can "

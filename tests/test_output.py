@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SAMPLE_VAULT, TODAY, saved_in_place
@@ -424,3 +425,47 @@ def test_an_output_read_while_an_editor_saves_it_keeps_the_user_s_text(tmp_path:
     data = output.read_bytes()
     assert data.startswith(f"# My dashboard\n{BEGIN}\n".encode())
     assert data.endswith(f"\n{END}\nAnd below.\n".encode())
+
+
+def test_a_save_in_place_while_the_file_is_compared_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compared a megabyte at a time, a 4 MB Follow-ups.md can be saved in place (a box
+    ticked near its top, in the part already compared) before the comparison ends: its
+    bytes then match, its stat does not. The save is made, for real, after the first part."""
+    path = tmp_path / "Follow-ups.md"
+    data = b"- [ ] Report back to [[Sam]]\n" * 150_000
+    path.write_bytes(data)
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # saved before, not this very tick
+    real_open = Path.open
+
+    class SavedMeanwhile:
+        def __init__(self, handle: Any) -> None:
+            self.handle, self.parts = handle, 0
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.handle, name)
+
+        def __enter__(self) -> SavedMeanwhile:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def readinto(self, buffer: Any) -> int:
+            count: int = self.handle.readinto(buffer)
+            self.parts += 1
+            if self.parts == 1:
+                with real_open(path, "r+b") as editor:
+                    editor.seek(3)
+                    editor.write(b"x")  # the first box ticked
+            return count
+
+    def opened(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(self, mode, *args, **kwargs)
+        return SavedMeanwhile(handle) if self == path and mode == "rb" else handle
+
+    monkeypatch.setattr(Path, "open", opened)
+    with pytest.raises(output.FileChanged):
+        write_atomic(path, b"ours", expected=data)
+    assert path.read_bytes() == b"- [x]" + data[5:]

@@ -591,7 +591,7 @@ def test_a_note_read_while_an_editor_saves_it_is_edited_once_saved(tmp_path: Pat
 def test_an_empty_note_is_never_edited(tmp_path: Path) -> None:
     note = tmp_path / "m.md"
     note.write_bytes(b" \n")
-    with pytest.raises(RecordError, match="kept changing"):
+    with pytest.raises(RecordError, match="it is empty"):
         record_file(note, edit_entry)
     assert note.read_bytes() == b" \n"
 

@@ -473,6 +473,7 @@ def record_file(path: Path, edit: Callable[[str], str], *, attempts: int = ATTEM
     """
     if path.is_symlink():
         raise RecordError("it is a symbolic link, which vaultsync never follows")
+    changing = "it kept changing while vaultsync edited it"
     for _ in range(attempts):
         try:
             with open(path, "rb") as handle:
@@ -488,6 +489,7 @@ def record_file(path: Path, edit: Callable[[str], str], *, attempts: int = ATTEM
             # A note that owes something is never empty: this is an editor saving it in place
             # (emptied, not yet written). Edited, it would keep only the new property, and the
             # check before replacing it can pass in the gap of the next save.
+            changing = "it is empty (or was being saved each time vaultsync read it)"
             time.sleep(SAVE_GAP)
             continue
         # A rewrite replaces the file: it would go through a note made read-only (the folder
@@ -504,8 +506,9 @@ def record_file(path: Path, edit: Callable[[str], str], *, attempts: int = ATTEM
         try:
             write_atomic(path, new, expected=raw, keep_owner=True)
         except FileChanged:
+            changing = "it kept changing while vaultsync edited it"
             continue
         except OSError as exc:
             raise RecordError(f"it cannot be written ({exc.strerror or exc})") from None
         return True
-    raise RecordError("it kept changing while vaultsync edited it")
+    raise RecordError(changing)

@@ -190,7 +190,7 @@ def test_the_vault_itself_is_not_a_people_or_templates_folder(
     """As a templates folder, `init` would write the templates among the notes, where the
     person template is read as a person."""
     assert problems_of(tmp_path, f'{key} = ["People", "{folder}"]\n') == [
-        f'`{key}` must name folders inside the vault, not "{folder}"'
+        f'`{key}` must name folders inside the vault, not the vault itself ("{folder}")'
     ]
 
 

@@ -137,7 +137,10 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
             if key != "ignore" and (leaves_vault(v) or vault_folder(v) == ".")
         ]
         if outside:
-            problems.append(f"`{key}` must name folders inside the vault, not {_toml(outside[0])}")
+            shown = _toml(outside[0])
+            if vault_folder(outside[0]) == ".":
+                shown = f"the vault itself ({shown})"
+            problems.append(f"`{key}` must name folders inside the vault, not {shown}")
         elif value is not None:
             kwargs[key] = tuple(vault_folder(v) for v in value) if key != "ignore" else value
 

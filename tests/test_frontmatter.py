@@ -446,6 +446,8 @@ def test_an_alias_written_as_an_unquoted_link_item_is_its_name() -> None:
         "kind: colleague\ntype: person\n",  # SPEC §4: `type` or `kind`, in either order
         "tag: work\ntags: [person]\n",
         "tags: [work]\ntag: contact\n",
+        "categories:\n  - [[People|Folks]]\n",  # unquoted, as a list item: a link still
+        "categories:\n  - [[Categories/People]]\n",
     ],
 )
 def test_either_of_two_kind_properties_makes_a_person(yaml_text: str) -> None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .tasks import Task
 
 log = logging.getLogger("vaultsync")
-FORMAT = 10  # the layout of both files, and what reading and resolving give; another is ignored
+FORMAT = 11  # the layout of both files, and what reading and resolving give; another is ignored
 RACY_NS = 2_000_000_000  # a note changed this recently may change again within its mtime tick
 H = TypeVar("H")
 

@@ -355,8 +355,8 @@ class NoteReader:
             setattr(note, role, text or None)
         elif role == "aliases":
             note.aliases = tuple(strings(value))
-        elif role in KIND_ROLES:
-            kinds = frozenset().union(*map(self._person_words, strings(value)))
+        elif role in KIND_ROLES:  # `categories: - [[People|Folks]]` names People
+            kinds = frozenset().union(*map(self._person_words, strings(value, links=True)))
             if kinds:  # with `kind` and `type` both written, either makes a person
                 kinds |= note.keywords.get(role, frozenset())
                 note.keywords[role] = self._kinds.setdefault(kinds, kinds)

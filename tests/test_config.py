@@ -176,6 +176,12 @@ introduced_by = 5
     assert len(problems) >= 11
 
 
+def test_a_folder_out_of_the_vault_is_not_called_the_vault_itself(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, 'people_folders = ["C:/.."]\n') == [
+        '`people_folders` must name folders inside the vault, not "C:/.."'
+    ]
+
+
 def test_a_bad_property_list_is_named_by_its_whole_key(tmp_path: Path) -> None:
     assert problems_of(tmp_path, "[properties]\nadvice_from = 3\n") == [
         "`properties.advice_from` must be a list of non-empty strings"

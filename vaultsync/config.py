@@ -138,7 +138,7 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
         ]
         if outside:
             shown = _toml(outside[0])
-            if vault_folder(outside[0]) == ".":
+            if vault_folder(outside[0]) == "." and not leaves_vault(outside[0]):
                 shown = f"the vault itself ({shown})"
             problems.append(f"`{key}` must name folders inside the vault, not {shown}")
         elif value is not None:

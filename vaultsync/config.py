@@ -82,6 +82,13 @@ def leaves_vault(folder: str) -> bool:
     return clean.startswith("..") or posixpath.isabs(folder) or ":" in folder
 
 
+def subfolder(folder: str) -> str | None:
+    """A folder as written as a vault-relative path, if it names one inside the vault: not
+    a place outside it, nor the vault itself."""
+    clean = vault_folder(folder)
+    return None if clean == "." or leaves_vault(folder) else clean
+
+
 def _string_list(data: dict[str, Any], key: str, problems: list[str]) -> tuple[str, ...] | None:
     value = data.pop(key, None)
     if value is None:
@@ -130,19 +137,19 @@ def parse_config(data: dict[str, Any]) -> tuple[Config, list[str]]:
 
     for key in ("people_folders", "templates_folders", "ignore"):
         value = _string_list(data, key, problems)
-        # Nor the vault itself: `init` would put the templates among the notes.
-        outside = [
-            v
-            for v in value or ()
-            if key != "ignore" and (leaves_vault(v) or vault_folder(v) == ".")
-        ]
-        if outside:
-            shown = _toml(outside[0])
-            if vault_folder(outside[0]) == "." and not leaves_vault(outside[0]):
-                shown = f"the vault itself ({shown})"
+        if value is None:
+            continue
+        if key == "ignore":  # globs, not folders
+            kwargs[key] = value
+            continue
+        folders = [subfolder(v) for v in value]
+        if None in folders:
+            # Nor the vault itself: `init` would put the templates among the notes.
+            bad = value[folders.index(None)]
+            shown = _toml(bad) if leaves_vault(bad) else f"the vault itself ({_toml(bad)})"
             problems.append(f"`{key}` must name folders inside the vault, not {shown}")
-        elif value is not None:
-            kwargs[key] = tuple(vault_folder(v) for v in value) if key != "ignore" else value
+        else:
+            kwargs[key] = tuple(f for f in folders if f is not None)
 
     phrases = _string_list(data, "task_phrases", problems)
     wordless = [p for p in phrases or () if not PHRASE_SEPARATORS.sub("", p)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .config import Config, leaves_vault, vault_folder
+from .config import Config, subfolder
 from .errors import UsageError
 from .links import fold
 from .model import ScanWarning
@@ -90,9 +90,7 @@ def plugin_folder(root: Path, settings: str, key: str) -> str | None:
         return None
     if not isinstance(value, str):
         return None
-    written = value.strip("/ ")  # Obsidian's paths start at the vault: `/Templates`
-    folder = vault_folder(written)  # `./Templates/` is `Templates`
-    return folder if folder != "." and not leaves_vault(written) else None
+    return subfolder(value.strip("/ "))  # Obsidian's paths start at the vault: `/Templates`
 
 
 def ignore_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:

@@ -228,8 +228,12 @@ def _holds(path: Path, expected: bytes | None) -> bool:
         # A save that put another file at its path, or wrote into this one, while it was
         # compared (milliseconds, at 4 MB) shows in its stat: the gap left before the rename
         # is the microseconds from here.
-        return at == len(expected) and _stamp(opened) == _stamp(os.stat(path))
+        return at == len(expected) and unchanged(opened, os.stat(path))
 
 
-def _stamp(st: os.stat_result) -> tuple[int, ...]:
-    return st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+def unchanged(before: os.stat_result, after: os.stat_result) -> bool:
+    """Whether two stats of a path show the same file, not written or replaced between them."""
+    return all(
+        getattr(before, name) == getattr(after, name)
+        for name in ("st_ino", "st_dev", "st_size", "st_mtime_ns", "st_ctime_ns")
+    )

@@ -28,7 +28,15 @@ from .config import Config, load_config
 from .errors import RefusedWrite, VaultGone, VaultsyncError
 from .links import RECEIVED
 from .model import Note, Report, ScanWarning, merge_warnings
-from .output import SAVE_GAP, FileChanged, blank, read_bytes, splice, write_atomic
+from .output import (
+    SAVE_GAP,
+    FileChanged,
+    blank,
+    read_bytes,
+    splice,
+    unchanged,
+    write_atomic,
+)
 from .vault import Layout, discover, inside, require_folder
 
 if TYPE_CHECKING:
@@ -497,10 +505,7 @@ class Vault:
             after = os.stat(output)
         except OSError:
             return False
-        same = (before.st_ino, before.st_mtime_ns, before.st_ctime_ns)
-        return same == (after.st_ino, after.st_mtime_ns, after.st_ctime_ns) and (
-            self.existing(output) == existing
-        )
+        return unchanged(before, after) and self.existing(output) == existing
 
     def _io_error(self, verb: str, exc: OSError) -> VaultsyncError:
         return VaultsyncError(

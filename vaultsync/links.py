@@ -148,6 +148,11 @@ def _key(path: str) -> str:
     return fold(path[:-3] if path.lower().endswith(".md") else path)
 
 
+def _stem(path: str) -> str:
+    """The file name a note is found by: folded, without `.md`."""
+    return _key(path).rsplit("/", 1)[-1]
+
+
 # A name -> the path of the one note by it, or the paths of the few that share it (a list
 # for each of 50,000 names would take 3 MB).
 Paths = dict[str, "str | list[str]"]
@@ -194,7 +199,7 @@ class LinkIndex:
 
     def add(self, path: str, aliases: Iterable[str] = ()) -> None:
         self._resolved.clear()
-        stem = _key(path).rsplit("/", 1)[-1]
+        stem = _stem(path)
         put_path(self._stems, stem, path)
         self._by_path.pop(stem, None)
         for alias in aliases:
@@ -203,7 +208,7 @@ class LinkIndex:
     def remove(self, path: str, aliases: Iterable[str] = ()) -> None:
         """Undo `add(path, aliases)`."""
         self._resolved.clear()
-        stem = _key(path).rsplit("/", 1)[-1]
+        stem = _stem(path)
         drop_path(self._stems, stem, path)
         self._by_path.pop(stem, None)
         for alias in aliases:
@@ -211,7 +216,7 @@ class LinkIndex:
 
     def named(self, path: str) -> list[str]:
         """The notes with the file name of `path` (without case), `path` among them."""
-        return paths_of(self._stems, _key(path).rsplit("/", 1)[-1])
+        return paths_of(self._stems, _stem(path))
 
     def resolve(self, target: str) -> tuple[str | None, list[str]]:
         """The note for `target` and the other candidates it was chosen over (for a warning)."""
